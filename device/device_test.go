@@ -1,0 +1,245 @@
+package device_test
+
+import (
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/internal/cltest"
+)
+
+const scaleSrc = `
+__kernel void scale(__global float *x, const float a, const int n) {
+	int i = get_global_id(0);
+	if (i < n) x[i] *= a;
+}`
+
+func TestDevicesHaveFacts(t *testing.T) {
+	cltest.Device(t)
+	devs, err := device.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range devs {
+		if d.Index != i || d.Name == "" || d.Platform == "" || d.ComputeUnits <= 0 ||
+			d.MaxWorkGroupSize <= 0 || d.GlobalMemBytes <= 0 || d.MaxAllocBytes <= 0 || d.LocalMemBytes <= 0 {
+			t.Errorf("device %d has missing facts: %+v", i, d.Info)
+		}
+	}
+}
+
+func TestSelectOutOfRange(t *testing.T) {
+	cltest.Device(t)
+	_, err := device.Select(1 << 20)
+	if err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("Select(huge) = %v, want out of range", err)
+	}
+	t.Setenv(device.EnvDevice, "abc")
+	if _, err := device.Select(-1); err == nil || !strings.Contains(err.Error(), device.EnvDevice) {
+		t.Fatalf("Select with %s=abc = %v, want an error naming the variable", device.EnvDevice, err)
+	}
+}
+
+func TestRoundTripAndLaunch(t *testing.T) {
+	c := cltest.Context(t)
+	p, err := c.Build("scale", scaleSrc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	k, err := p.Kernel("scale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Release()
+	const n = 1000
+	b, err := c.NewBuffer(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = float32(i) + 0.5
+	}
+	if err := b.Write(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetArgs(b, float32(2), int32(n)); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := c.LaunchTimed(k, []int{n}, []int{64}) // 1000 is not a multiple of 64
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ev.Duration()
+	if err != nil || d <= 0 {
+		t.Errorf("event duration = %v, %v; want a positive time", d, err)
+	}
+	ev.Release()
+	got := make([]float32, n)
+	for i := range got {
+		got[i] = float32(math.NaN())
+	}
+	if err := b.Read(got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != 2*src[i] {
+			t.Fatalf("x[%d] = %v, want %v", i, got[i], 2*src[i])
+		}
+	}
+	c2, err := c.NewBuffer(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Release()
+	if err := c2.CopyFrom(b, n); err != nil {
+		t.Fatal(err)
+	}
+	got2 := make([]float32, n)
+	if err := c2.Read(got2); err != nil {
+		t.Fatal(err)
+	}
+	if got2[n-1] != got[n-1] {
+		t.Errorf("device copy: got %v want %v", got2[n-1], got[n-1])
+	}
+}
+
+func TestBuildErrorCarriesLog(t *testing.T) {
+	c := cltest.Context(t)
+	_, err := c.Build("broken", "__kernel void f(__global float *x) { x[0] = undefined_name; }", "")
+	var be *device.BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("Build(broken) = %v, want *BuildError", err)
+	}
+	if be.Status != device.ErrBuildProgramFailure || !strings.Contains(be.Log, "undefined_name") {
+		t.Errorf("build error status %v, log %q: want CL_BUILD_PROGRAM_FAILURE and a log naming the identifier", be.Status, be.Log)
+	}
+	if !strings.Contains(err.Error(), "CL_BUILD_PROGRAM_FAILURE") {
+		t.Errorf("error text %q lacks the status name", err)
+	}
+}
+
+func TestErrorsAreNamed(t *testing.T) {
+	c := cltest.Context(t)
+	p, err := c.Build("scale", scaleSrc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	if _, err := p.Kernel("nope"); err == nil || !strings.Contains(err.Error(), "CL_INVALID_KERNEL_NAME") {
+		t.Errorf("Kernel(nope) = %v, want CL_INVALID_KERNEL_NAME", err)
+	}
+	k, err := p.Kernel("scale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Release()
+	b, err := c.NewBuffer(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	// Four arguments for a three-argument kernel.
+	err = k.SetArgs(b, float32(1), int32(1), int32(1))
+	if !errors.Is(err, device.ErrInvalidArgIndex) || !strings.Contains(err.Error(), "CL_INVALID_ARG_INDEX") {
+		t.Errorf("SetArgs with an extra argument = %v, want CL_INVALID_ARG_INDEX", err)
+	}
+	max := c.Device.MaxWorkGroupSize
+	if err := k.SetArgs(b, float32(1), int32(1)); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Launch(k, []int{2 * (max + 1)}, []int{max + 1})
+	if !errors.Is(err, device.ErrInvalidWorkGroupSize) {
+		t.Errorf("launch with local size %d = %v, want CL_INVALID_WORK_GROUP_SIZE", max+1, err)
+	}
+	if got := device.Status(-54).Error(); got != "CL_INVALID_WORK_GROUP_SIZE" {
+		t.Errorf("Status(-54) = %q", got)
+	}
+	if got := device.Status(-9999).Error(); !strings.Contains(got, "-9999") {
+		t.Errorf("unknown status text %q lacks its number", got)
+	}
+}
+
+func TestAllocationChecks(t *testing.T) {
+	c := cltest.Context(t)
+	n := int(c.Device.MaxAllocBytes/4) + 1
+	_, err := c.NewBuffer(n)
+	if err == nil || !strings.Contains(err.Error(), "largest allocation") {
+		t.Errorf("NewBuffer over max alloc = %v, want a refusal naming the sizes", err)
+	}
+	if _, err := c.NewBuffer(0); err == nil {
+		t.Error("NewBuffer(0) succeeded")
+	}
+	b, err := c.NewBuffer(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	if err := b.Write(make([]float32, 5)); err == nil {
+		t.Error("writing 5 elements into a 4-element buffer succeeded")
+	}
+}
+
+// TestReleaseDoesNotLeak creates and releases thousands of objects and checks
+// that neither the context's accounting nor the process's heap grows.
+func TestReleaseDoesNotLeak(t *testing.T) {
+	c := cltest.Context(t)
+	p, err := c.Build("scale", scaleSrc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	cycle := func(n int) {
+		for i := 0; i < n; i++ {
+			b, err := c.NewBuffer(1024)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := p.Kernel("scale")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := k.SetArgs(b, float32(1), int32(1024)); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := c.LaunchTimed(k, []int{1024}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ev.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []interface{ Release() error }{ev, k, b} {
+				if err := r.Release(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	cycle(500) // warm up allocator pools
+	before := rss(t)
+	cycle(3000)
+	after := rss(t)
+	if c.Allocated() != 0 {
+		t.Errorf("context still accounts %d bytes after releasing every buffer", c.Allocated())
+	}
+	// 3000 leaked 4 KiB buffers alone would be 12 MiB.
+	if growth := after - before; growth > 8<<20 {
+		t.Errorf("resident memory grew by %d bytes over 3000 create/release cycles", growth)
+	}
+}
+
+func rss(t *testing.T) int64 {
+	t.Helper()
+	runtime.GC()
+	v, err := residentBytes()
+	if err != nil {
+		t.Skipf("resident memory not readable here: %v", err)
+	}
+	return v
+}
