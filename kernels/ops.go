@@ -1,0 +1,301 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/cltrain/cltrain/device"
+)
+
+// GemmParams are the tile sizes of the GEMM kernel: a work-group computes a
+// TM×TN tile of C stepping TK along K, each work-item a WM×WN block.
+type GemmParams struct {
+	TM, TN, TK, WM, WN int
+}
+
+// DefaultGemm is the GEMM tiling used when none is given: 8×8 work-items of
+// 4×4 outputs each.
+var DefaultGemm = GemmParams{TM: 32, TN: 32, TK: 16, WM: 4, WN: 4}
+
+// Validate checks that the tiling divides evenly and fits the device.
+func (p GemmParams) Validate(d device.Device) error {
+	if p.TM <= 0 || p.TN <= 0 || p.TK <= 0 || p.WM <= 0 || p.WN <= 0 || p.TM%p.WM != 0 || p.TN%p.WN != 0 {
+		return fmt.Errorf("gemm tiling %+v: tiles must be positive multiples of the per-item block", p)
+	}
+	if wg := (p.TM / p.WM) * (p.TN / p.WN); wg > d.MaxWorkGroupSize {
+		return fmt.Errorf("gemm tiling %+v: %d work-items per group, device %s allows %d", p, wg, d.Name, d.MaxWorkGroupSize)
+	}
+	if local := int64(4 * p.TK * (p.TM + p.TN)); local > d.LocalMemBytes {
+		return fmt.Errorf("gemm tiling %+v: %d bytes of local memory, device %s has %d", p, local, d.Name, d.LocalMemBytes)
+	}
+	return nil
+}
+
+func (p GemmParams) defines() map[string]int {
+	return map[string]int{"TM": p.TM, "TN": p.TN, "TK": p.TK, "WM": p.WM, "WN": p.WN}
+}
+
+// Epilogue selects what the GEMM writes.
+type Epilogue int
+
+// The GEMM epilogues.
+const (
+	Linear      Epilogue = iota // C = alpha·op(A)·op(B) + beta·C
+	BiasTanh                    // C = tanh(A·B + bias)
+	BiasSigmoid                 // C = σ(A·B + bias)
+)
+
+// Ops launches cltrain's kernels on one context. Programs are built on first
+// use and kept. Launches are queued without waiting; Finish or a read waits.
+type Ops struct {
+	c        *device.Context
+	gemm     GemmParams
+	kernels  map[string]*device.Kernel
+	programs []*device.Program
+	reduceWG int
+
+	profiling bool
+	events    []TimedLaunch
+}
+
+// TimedLaunch is one kernel launch recorded while profiling.
+type TimedLaunch struct {
+	Kernel string
+	Event  *device.Event
+}
+
+// NewOps prepares the launchers for c with the given GEMM tiling.
+func NewOps(c *device.Context, gemm GemmParams) (*Ops, error) {
+	if err := gemm.Validate(c.Device); err != nil {
+		return nil, err
+	}
+	wg := 256
+	if c.Device.MaxWorkGroupSize < wg {
+		wg = c.Device.MaxWorkGroupSize
+	}
+	return &Ops{c: c, gemm: gemm, kernels: map[string]*device.Kernel{}, reduceWG: wg}, nil
+}
+
+// Context returns the context the ops run on.
+func (o *Ops) Context() *device.Context { return o.c }
+
+// Release frees every kernel and program built so far.
+func (o *Ops) Release() error {
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for _, k := range o.kernels {
+		keep(k.Release())
+	}
+	for _, p := range o.programs {
+		keep(p.Release())
+	}
+	o.kernels, o.programs = map[string]*device.Kernel{}, nil
+	o.DropEvents()
+	return first
+}
+
+// Profile turns recording of launch events on or off.
+func (o *Ops) Profile(on bool) { o.profiling = on }
+
+// Events returns the launches recorded since the last DropEvents.
+func (o *Ops) Events() []TimedLaunch { return o.events }
+
+// DropEvents releases the recorded launch events.
+func (o *Ops) DropEvents() {
+	for _, e := range o.events {
+		e.Event.Release()
+	}
+	o.events = nil
+}
+
+// kernel returns the named kernel of file built with defines, building and
+// caching the program on first use. key identifies the variant.
+func (o *Ops) kernel(key, file, name string, defines map[string]int) (*device.Kernel, error) {
+	if k, ok := o.kernels[key]; ok {
+		return k, nil
+	}
+	src, err := Source(file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := o.c.Build(key, src, "-cl-fast-relaxed-math "+Defines(defines))
+	if err != nil {
+		return nil, err
+	}
+	o.programs = append(o.programs, p)
+	k, err := p.Kernel(name)
+	if err != nil {
+		return nil, err
+	}
+	o.kernels[key] = k
+	return k, nil
+}
+
+func (o *Ops) launch(k *device.Kernel, global, local []int, args ...any) error {
+	if err := k.SetArgs(args...); err != nil {
+		return err
+	}
+	if !o.profiling {
+		return o.c.Launch(k, global, local)
+	}
+	ev, err := o.c.LaunchTimed(k, global, local)
+	if err != nil {
+		return err
+	}
+	o.events = append(o.events, TimedLaunch{Kernel: k.Name, Event: ev})
+	return nil
+}
+
+// Gemm computes c = alpha·op(a)·op(b) + beta·c, op transposing when tA or tB.
+// beta = 0 never reads c.
+func (o *Ops) Gemm(tA, tB bool, alpha float32, a, b Mat, beta float32, c Mat) error {
+	return o.gemmLaunch(Linear, tA, tB, alpha, a, b, beta, c, nil)
+}
+
+// GemmBias computes c = act(a·b + bias) for the BiasTanh and BiasSigmoid
+// epilogues, bias holding one value per row of c.
+func (o *Ops) GemmBias(act Epilogue, a, b Mat, bias *device.Buffer, c Mat) error {
+	if act != BiasTanh && act != BiasSigmoid {
+		return fmt.Errorf("gemm epilogue %d: want BiasTanh or BiasSigmoid", act)
+	}
+	if bias == nil || bias.Len() < c.Rows {
+		return fmt.Errorf("gemm bias: need %d values", c.Rows)
+	}
+	return o.gemmLaunch(act, false, false, 1, a, b, 0, c, bias)
+}
+
+func (o *Ops) gemmLaunch(ep Epilogue, tA, tB bool, alpha float32, a, b Mat, beta float32, c Mat, bias *device.Buffer) error {
+	m, k := a.Rows, a.Cols
+	if tA {
+		m, k = k, m
+	}
+	kb, n := b.Rows, b.Cols
+	if tB {
+		kb, n = n, kb
+	}
+	if k != kb || c.Rows != m || c.Cols != n {
+		return fmt.Errorf("gemm shapes: op(A) %d×%d, op(B) %d×%d, C %s do not match", m, k, kb, n, c)
+	}
+	defs := o.gemm.defines()
+	defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(tA), b2i(tB), int(ep)
+	key := fmt.Sprintf("gemm_t%d%d_e%d", b2i(tA), b2i(tB), ep)
+	kern, err := o.kernel(key, "gemm.cl", "gemm", defs)
+	if err != nil {
+		return err
+	}
+	if bias == nil {
+		bias = c.Buf // unused by the linear epilogue, but the argument must be valid
+	}
+	p := o.gemm
+	rn, rm := p.TN/p.WN, p.TM/p.WM
+	global := []int{ceilDiv(n, p.TN) * rn, ceilDiv(m, p.TM) * rm}
+	if err := o.launch(kern, global, []int{rn, rm}, int32(m), int32(n), int32(k), alpha, a.Buf, b.Buf, beta, c.Buf, bias); err != nil {
+		return fmt.Errorf("gemm %s: %w", key, err)
+	}
+	return nil
+}
+
+// BiasTanh computes out = tanh(z + bias) with one bias value per row.
+func (o *Ops) BiasTanh(z Mat, bias *device.Buffer, out Mat) error {
+	return o.biasAct("bias_tanh", z, bias, out)
+}
+
+// BiasSigmoid computes out = σ(z + bias) with one bias value per row.
+func (o *Ops) BiasSigmoid(z Mat, bias *device.Buffer, out Mat) error {
+	return o.biasAct("bias_sigmoid", z, bias, out)
+}
+
+func (o *Ops) biasAct(name string, z Mat, bias *device.Buffer, out Mat) error {
+	if z.Rows != out.Rows || z.Cols != out.Cols || bias == nil || bias.Len() < z.Rows {
+		return fmt.Errorf("%s: z %s, out %s and a bias of %d rows do not match", name, z, out, z.Rows)
+	}
+	k, err := o.kernel(name, "elementwise.cl", name, nil)
+	if err != nil {
+		return err
+	}
+	return o.launch(k, []int{z.Cols, z.Rows}, nil, int32(z.Rows), int32(z.Cols), z.Buf, bias, out.Buf)
+}
+
+// Sub computes out = a − b.
+func (o *Ops) Sub(a, b, out Mat) error {
+	return o.binary("sub", a, b, out)
+}
+
+// TanhBackward computes out = da ⊙ (1 − a²), a being tanh's output.
+func (o *Ops) TanhBackward(da, a, out Mat) error {
+	return o.binary("tanh_backward", da, a, out)
+}
+
+func (o *Ops) binary(name string, a, b, out Mat) error {
+	if a.Rows != b.Rows || a.Cols != b.Cols || a.Rows != out.Rows || a.Cols != out.Cols {
+		return fmt.Errorf("%s: shapes %s, %s, %s differ", name, a, b, out)
+	}
+	k, err := o.kernel(name, "elementwise.cl", name, nil)
+	if err != nil {
+		return err
+	}
+	return o.launch(k, []int{a.Len()}, nil, int32(a.Len()), a.Buf, b.Buf, out.Buf)
+}
+
+// SGD computes w −= lr·dw over the first n elements.
+func (o *Ops) SGD(w, dw *device.Buffer, n int, lr float32) error {
+	if w.Len() < n || dw.Len() < n {
+		return fmt.Errorf("sgd: %d elements, buffers hold %d and %d", n, w.Len(), dw.Len())
+	}
+	k, err := o.kernel("sgd", "elementwise.cl", "sgd", nil)
+	if err != nil {
+		return err
+	}
+	return o.launch(k, []int{n}, nil, int32(n), lr, w, dw)
+}
+
+// GatherCols copies the columns idx (cols of them) of src into dst.
+func (o *Ops) GatherCols(src Mat, idx *device.Buffer, dst Mat) error {
+	if src.Rows != dst.Rows || idx.Len() < dst.Cols {
+		return fmt.Errorf("gather_cols: src %s, dst %s, %d indices", src, dst, idx.Len())
+	}
+	k, err := o.kernel("gather_cols", "elementwise.cl", "gather_cols", nil)
+	if err != nil {
+		return err
+	}
+	return o.launch(k, []int{dst.Cols, dst.Rows}, nil, int32(dst.Rows), int32(dst.Cols), int32(src.Cols), idx, src.Buf, dst.Buf)
+}
+
+// RowSums computes out[i] = scale·Σ_j a[i, j].
+func (o *Ops) RowSums(a Mat, scale float32, out *device.Buffer) error {
+	if out.Len() < a.Rows {
+		return fmt.Errorf("row_sums: %s input, output holds %d", a, out.Len())
+	}
+	k, err := o.kernel("row_sums", "reduce.cl", "row_sums", nil)
+	if err != nil {
+		return err
+	}
+	wg := o.reduceWG
+	return o.launch(k, []int{wg, a.Rows}, []int{wg, 1}, int32(a.Rows), int32(a.Cols), scale, a.Buf, out, device.Local(4*wg))
+}
+
+// Cost writes to out[0] the binary cross-entropy of labels y (1×m) given the
+// logits z + bias[0] (z 1×m), computed stably from the logits.
+func (o *Ops) Cost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer) error {
+	if z.Rows != 1 || y.Rows != 1 || z.Cols != y.Cols {
+		return fmt.Errorf("bce_cost: logits %s and labels %s must both be 1×m", z, y)
+	}
+	k, err := o.kernel("bce_cost", "reduce.cl", "bce_cost", nil)
+	if err != nil {
+		return err
+	}
+	wg := o.reduceWG
+	return o.launch(k, []int{wg}, []int{wg}, int32(z.Cols), z.Buf, bias, y.Buf, out, device.Local(4*wg))
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
