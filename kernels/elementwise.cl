@@ -39,12 +39,12 @@ __kernel void sgd(const int n, const float lr, __global float *w,
 		w[i] = fma(-lr, dw[i], w[i]);
 }
 
-// Copies the columns idx[0..cols) of the rows×srcCols matrix src into the
-// rows×cols matrix dst (a mini-batch of examples).
+// Copies the columns idx[off], …, idx[off+cols−1] of the rows×srcCols matrix
+// src into the rows×cols matrix dst (a mini-batch of examples).
 __kernel void gather_cols(const int rows, const int cols, const int srcCols,
-                          __global const int *idx, __global const float *src,
-                          __global float *dst) {
+                          __global const int *idx, const int off,
+                          __global const float *src, __global float *dst) {
 	const int j = get_global_id(0), i = get_global_id(1);
 	if (i < rows && j < cols)
-		dst[i * cols + j] = src[i * srcCols + idx[j]];
+		dst[i * cols + j] = src[i * srcCols + idx[off + j]];
 }

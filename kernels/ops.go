@@ -252,16 +252,17 @@ func (o *Ops) SGD(w, dw *device.Buffer, n int, lr float32) error {
 	return o.launch(k, []int{n}, nil, int32(n), lr, w, dw)
 }
 
-// GatherCols copies the columns idx (cols of them) of src into dst.
-func (o *Ops) GatherCols(src Mat, idx *device.Buffer, dst Mat) error {
-	if src.Rows != dst.Rows || idx.Len() < dst.Cols {
-		return fmt.Errorf("gather_cols: src %s, dst %s, %d indices", src, dst, idx.Len())
+// GatherCols copies the columns idx[off], …, idx[off+dst.Cols−1] of src into
+// dst.
+func (o *Ops) GatherCols(src Mat, idx *device.Buffer, off int, dst Mat) error {
+	if src.Rows != dst.Rows || off < 0 || idx.Len() < off+dst.Cols {
+		return fmt.Errorf("gather_cols: src %s, dst %s, indices %d+%d of %d", src, dst, off, dst.Cols, idx.Len())
 	}
 	k, err := o.kernel("gather_cols", "elementwise.cl", "gather_cols", nil)
 	if err != nil {
 		return err
 	}
-	return o.launch(k, []int{dst.Cols, dst.Rows}, nil, int32(dst.Rows), int32(dst.Cols), int32(src.Cols), idx, src.Buf, dst.Buf)
+	return o.launch(k, []int{dst.Cols, dst.Rows}, nil, int32(dst.Rows), int32(dst.Cols), int32(src.Cols), idx, int32(off), src.Buf, dst.Buf)
 }
 
 // RowSums computes out[i] = scale·Σ_j a[i, j].
@@ -278,10 +279,11 @@ func (o *Ops) RowSums(a Mat, scale float32, out *device.Buffer) error {
 }
 
 // Cost writes to out[0] the binary cross-entropy of labels y (1×m) given the
-// logits z + bias[0] (z 1×m), computed stably from the logits.
+// logits z + bias[0] (z 1×m), computed stably from the logits, and to out[1]
+// the accuracy of the predictions z + bias[0] > 0.
 func (o *Ops) Cost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer) error {
-	if z.Rows != 1 || y.Rows != 1 || z.Cols != y.Cols {
-		return fmt.Errorf("bce_cost: logits %s and labels %s must both be 1×m", z, y)
+	if z.Rows != 1 || y.Rows != 1 || z.Cols != y.Cols || out.Len() < 2 {
+		return fmt.Errorf("bce_cost: logits %s and labels %s must both be 1×m, out hold 2 values", z, y)
 	}
 	k, err := o.kernel("bce_cost", "reduce.cl", "bce_cost", nil)
 	if err != nil {

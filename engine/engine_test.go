@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/cltrain/cltrain/internal/cltest"
+	"github.com/cltrain/cltrain/kernels"
+)
+
+// backends are the implementations every conformance test runs against.
+var backends = []struct {
+	name string
+	open func(t *testing.T) Backend
+}{
+	{"cpu", func(t *testing.T) Backend { return NewCPU() }},
+	{"opencl", func(t *testing.T) Backend {
+		b, err := NewOpenCL(cltest.Device(t), kernels.DefaultGemm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}},
+}
+
+// problem returns a random classification problem with a learnable rule:
+// the label is 1 where the first two features have the same sign.
+func problem(rng *rand.Rand, nx, m int) (x, y *mat.Dense) {
+	x, y = mat.NewDense(nx, m, nil), mat.NewDense(1, m, nil)
+	for j := 0; j < m; j++ {
+		for i := 0; i < nx; i++ {
+			x.Set(i, j, rng.NormFloat64())
+		}
+		if x.At(0, j)*x.At(min(1, nx-1), j) > 0 {
+			y.Set(0, j, 1)
+		}
+	}
+	return x, y
+}
+
+func initParams(t *testing.T, sizes []int, seed uint64) Params {
+	t.Helper()
+	p, err := Init(sizes, rand.New(rand.NewPCG(seed, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scale up from the course's 0.01 so that every layer matters from the start.
+	for l := range p.W {
+		p.W[l].Scale(50, p.W[l])
+	}
+	return p
+}
+
+func closeBackend(t *testing.T, b Backend) {
+	if err := b.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// TestBackendsAgree runs the same problem on every backend and compares the
+// cost of every iteration with the CPU reference, full-batch and mini-batch,
+// one and two hidden layers.
+func TestBackendsAgree(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sizes  []int
+		m      int
+		batch  int
+		iters  int
+		lr     float64
+		relTol float64
+	}{
+		{"full/5-7-1", []int{5, 7, 1}, 397, 0, 1000, 1.2, 1e-4},
+		{"full/3-9-6-1", []int{3, 9, 6, 1}, 203, 0, 100, 0.5, 1e-4},
+		{"batch/5-7-1", []int{5, 7, 1}, 397, 64, 300, 0.3, 1e-4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, y := problem(rng, tc.sizes[0], tc.m)
+			p := initParams(t, tc.sizes, 3)
+			var ref []Record
+			for _, bk := range backends {
+				b := bk.open(t)
+				defer closeBackend(t, b)
+				if err := b.Load(x, y, p); err != nil {
+					t.Fatal(err)
+				}
+				shuffle := rand.New(rand.NewPCG(9, 9))
+				cfg := Config{Iters: tc.iters, LR: tc.lr, Batch: tc.batch, LogEvery: 1, Shuffle: func(m int) []int { return shuffle.Perm(m) }}
+				res, err := Train(context.Background(), b, tc.m, cfg, Hooks{})
+				if err != nil {
+					t.Fatalf("%s: %v", bk.name, err)
+				}
+				if len(res.Records) != tc.iters+1 {
+					t.Fatalf("%s: %d records, want %d", bk.name, len(res.Records), tc.iters+1)
+				}
+				if ref == nil {
+					ref = res.Records
+					if last := ref[len(ref)-1]; last.Cost > 0.9*ref[0].Cost {
+						t.Fatalf("reference did not learn: cost %v → %v", ref[0].Cost, last.Cost)
+					}
+					continue
+				}
+				for i, r := range res.Records {
+					if !scalar.EqualWithinRel(r.Cost, ref[i].Cost, tc.relTol) {
+						t.Fatalf("%s: step %d cost %.9g, cpu %.9g", bk.name, r.Step, r.Cost, ref[i].Cost)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestParamsRoundTrip checks that Load then Params returns the parameters
+// (to float32 precision on the device).
+func TestParamsRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x, y := problem(rng, 3, 17)
+	p := initParams(t, []int{3, 5, 1}, 5)
+	for _, bk := range backends {
+		b := bk.open(t)
+		defer closeBackend(t, b)
+		if err := b.Load(x, y, p); err != nil {
+			t.Fatal(err)
+		}
+		q, err := b.Params()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range p.W {
+			if !mat.EqualApprox(p.W[l], q.W[l], 1e-7) || !mat.EqualApprox(p.B[l], q.B[l], 1e-7) {
+				t.Errorf("%s: layer %d parameters changed in the round trip", bk.name, l+1)
+			}
+		}
+	}
+}
+
+// TestEvaluateMatchesStep checks that Evaluate and an evaluated Step report
+// the same forward pass, and that Step then changes the parameters.
+func TestEvaluateMatchesStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	x, y := problem(rng, 2, 50)
+	p := initParams(t, []int{2, 4, 1}, 7)
+	for _, bk := range backends {
+		b := bk.open(t)
+		defer closeBackend(t, b)
+		if err := b.Load(x, y, p); err != nil {
+			t.Fatal(err)
+		}
+		e1, err := b.Evaluate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e2, err := b.Step(Batch{0, 50}, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e3, _ := b.Evaluate()
+		if !scalar.EqualWithinRel(e1.Cost, e2.Cost, 1e-6) || e1.Accuracy != e2.Accuracy {
+			t.Errorf("%s: Evaluate %+v, Step %+v", bk.name, e1, e2)
+		}
+		if e3.Cost >= e2.Cost {
+			t.Errorf("%s: a step did not lower the cost: %v → %v", bk.name, e2.Cost, e3.Cost)
+		}
+	}
+}
+
+// poisoned reports a NaN cost from step nanAt on, as a diverging run would.
+type poisoned struct {
+	Backend
+	step, nanAt int
+}
+
+func (p *poisoned) Step(b Batch, lr float64, eval bool) (Eval, error) {
+	e, err := p.Backend.Step(b, lr, eval)
+	if p.step >= p.nanAt {
+		e.Cost = math.NaN()
+	}
+	p.step++
+	return e, err
+}
+
+// TestDivergenceKeepsLastGoodParams checks that a non-finite cost stops the
+// run at once with the parameters of the last finite evaluation.
+func TestDivergenceKeepsLastGoodParams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x, y := problem(rng, 2, 40)
+	p := initParams(t, []int{2, 4, 1}, 9)
+	for _, bk := range backends {
+		b := bk.open(t)
+		defer closeBackend(t, b)
+		if err := b.Load(x, y, p); err != nil {
+			t.Fatal(err)
+		}
+		// Snapshot the parameters before step 20, the last evaluated step before the NaN at 27.
+		for s := 0; s < 20; s++ {
+			if _, err := b.Step(Batch{0, 40}, 1, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, _ := b.Params()
+		if err := b.Load(x, y, p); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Train(context.Background(), &poisoned{Backend: b, nanAt: 27}, 40, Config{Iters: 100, LR: 1, LogEvery: 10}, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Diverged || res.DivergedAt != 30 || res.Steps != 30 {
+			t.Fatalf("%s: diverged=%v at %d after %d steps, want a stop at the evaluation of step 30", bk.name, res.Diverged, res.DivergedAt, res.Steps)
+		}
+		for l := range want.W {
+			if !mat.Equal(want.W[l], res.Params.W[l]) || !mat.Equal(want.B[l], res.Params.B[l]) {
+				t.Errorf("%s: layer %d parameters are not those of step 20", bk.name, l+1)
+			}
+		}
+	}
+}
+
+// TestHugeLearningRateDiverges checks that a real float32 overflow is caught.
+func TestHugeLearningRateDiverges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x, y := problem(rng, 2, 40)
+	p := initParams(t, []int{2, 4, 1}, 9)
+	b := backends[1].open(t)
+	defer closeBackend(t, b)
+	if err := b.Load(x, y, p); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Train(context.Background(), b, 40, Config{Iters: 50, LR: 1e38, LogEvery: 1}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Diverged {
+		t.Fatalf("a learning rate of 1e38 did not diverge in float32")
+	}
+	if err := res.Params.Validate(); err != nil {
+		t.Errorf("parameters after divergence at step %d: %v", res.DivergedAt, err)
+	}
+}
+
+// TestInterruptStopsAfterCurrentStep cancels the run from the progress hook.
+func TestInterruptStopsAfterCurrentStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	x, y := problem(rng, 2, 40)
+	p := initParams(t, []int{2, 4, 1}, 11)
+	for _, bk := range backends {
+		b := bk.open(t)
+		defer closeBackend(t, b)
+		if err := b.Load(x, y, p); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		res, err := Train(ctx, b, 40, Config{Iters: 1000, LR: 1, LogEvery: 100}, Hooks{Progress: func(done int, _ float64) {
+			if done == 123 {
+				cancel()
+			}
+		}})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Interrupted || res.Steps != 123 || res.Records[len(res.Records)-1].Step != 123 {
+			t.Errorf("%s: interrupted=%v after %d steps, last record %+v; want a stop at 123", bk.name, res.Interrupted, res.Steps, res.Records[len(res.Records)-1])
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{
+		{Iters: -1, LR: 1, LogEvery: 1},
+		{Iters: 1, LR: 0, LogEvery: 1},
+		{Iters: 1, LR: math.Inf(1), LogEvery: 1},
+		{Iters: 1, LR: math.NaN(), LogEvery: 1},
+		{Iters: 1, LR: 1, LogEvery: 0},
+		{Iters: 1, LR: 1, LogEvery: 1, Batch: 11},
+		{Iters: 1, LR: 1, LogEvery: 1, Batch: -1},
+	} {
+		if err := c.Validate(10); err == nil {
+			t.Errorf("Config %+v accepted", c)
+		}
+	}
+}

@@ -1,0 +1,350 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/kernels"
+)
+
+// OpenCL is the device backend. Data, parameters, activations and gradients
+// stay on the device for the whole run; the host reads back only the cost of
+// the iterations asked for and the parameters.
+type OpenCL struct {
+	ctx *device.Context
+	ops *kernels.Ops
+
+	sizes []int
+	m     int
+	x, y  kernels.Mat    // the training set
+	order *device.Buffer // example order (int32), once shuffled
+	xb    kernels.Mat    // the gathered batch, when shuffled
+	yb    kernels.Mat
+
+	w, b   []kernels.Mat // parameters per layer
+	dw, db []kernels.Mat // their gradients
+	a      []kernels.Mat // activations per layer, m columns of room
+	dz     []kernels.Mat // pre-activation gradients per layer
+	logits kernels.Mat   // output pre-activation without bias (1×m), for the cost
+	evalB  *device.Buffer
+
+	owned    []kernels.Mat
+	shuffled bool
+}
+
+var _ Backend = (*OpenCL)(nil)
+
+// NewOpenCL opens a context on dev and prepares its kernels with the given
+// GEMM tiling.
+func NewOpenCL(dev device.Device, gemm kernels.GemmParams) (*OpenCL, error) {
+	ctx, err := device.NewContext(dev)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := kernels.NewOps(ctx, gemm)
+	if err != nil {
+		ctx.Close()
+		return nil, err
+	}
+	return &OpenCL{ctx: ctx, ops: ops}, nil
+}
+
+// Name describes the backend and its device.
+func (o *OpenCL) Name() string {
+	return fmt.Sprintf("opencl (%s, %s)", o.ctx.Device.Name, o.ctx.Device.Platform)
+}
+
+// Device returns the device the backend runs on.
+func (o *OpenCL) Device() device.Device { return o.ctx.Device }
+
+// Ops returns the kernel launchers, for profiling.
+func (o *OpenCL) Ops() *kernels.Ops { return o.ops }
+
+func (o *OpenCL) alloc(rows, cols int) (kernels.Mat, error) {
+	m, err := kernels.NewMat(o.ctx, rows, cols)
+	if err != nil {
+		return m, err
+	}
+	o.owned = append(o.owned, m)
+	return m, nil
+}
+
+func (o *OpenCL) upload(d *mat.Dense) (kernels.Mat, error) {
+	r, c := d.Dims()
+	m, err := o.alloc(r, c)
+	if err != nil {
+		return m, err
+	}
+	return m, m.Buf.Write(toF32(d))
+}
+
+// Load allocates every buffer of the run and copies the data and parameters
+// to the device.
+func (o *OpenCL) Load(x, y *mat.Dense, p Params) error {
+	if err := checkLoad(x, y, p); err != nil {
+		return err
+	}
+	o.free()
+	var err error
+	o.sizes = p.Sizes()
+	_, o.m = x.Dims()
+	if o.x, err = o.upload(x); err != nil {
+		return fmt.Errorf("load data: %w", err)
+	}
+	if o.y, err = o.upload(y); err != nil {
+		return fmt.Errorf("load labels: %w", err)
+	}
+	for l := range p.W {
+		rows, cols := p.W[l].Dims()
+		w, err := o.upload(p.W[l])
+		if err != nil {
+			return fmt.Errorf("load W%d: %w", l+1, err)
+		}
+		b, err := o.upload(p.B[l])
+		if err != nil {
+			return fmt.Errorf("load b%d: %w", l+1, err)
+		}
+		dw, err := o.alloc(rows, cols)
+		if err != nil {
+			return fmt.Errorf("allocate dW%d: %w", l+1, err)
+		}
+		db, err := o.alloc(rows, 1)
+		if err != nil {
+			return fmt.Errorf("allocate db%d: %w", l+1, err)
+		}
+		a, err := o.alloc(rows, o.m)
+		if err != nil {
+			return fmt.Errorf("allocate A%d: %w", l+1, err)
+		}
+		dz, err := o.alloc(rows, o.m)
+		if err != nil {
+			return fmt.Errorf("allocate dZ%d: %w", l+1, err)
+		}
+		o.w, o.b, o.dw, o.db = append(o.w, w), append(o.b, b), append(o.dw, dw), append(o.db, db)
+		o.a, o.dz = append(o.a, a), append(o.dz, dz)
+	}
+	if o.logits, err = o.alloc(1, o.m); err != nil {
+		return fmt.Errorf("allocate logits: %w", err)
+	}
+	if o.evalB, err = o.ctx.NewBuffer(2); err != nil {
+		return fmt.Errorf("allocate cost: %w", err)
+	}
+	return nil
+}
+
+// Shuffle uploads the example order; later batches are gathered through it.
+func (o *OpenCL) Shuffle(perm []int) error {
+	if err := checkPerm(perm, o.m); err != nil {
+		return err
+	}
+	if o.order == nil {
+		var err error
+		if o.order, err = o.ctx.NewBuffer(o.m); err != nil {
+			return fmt.Errorf("allocate example order: %w", err)
+		}
+		nx := o.sizes[0]
+		if o.xb, err = o.alloc(nx, o.m); err != nil {
+			return fmt.Errorf("allocate batch: %w", err)
+		}
+		if o.yb, err = o.alloc(1, o.m); err != nil {
+			return fmt.Errorf("allocate batch labels: %w", err)
+		}
+	}
+	idx := make([]int32, len(perm))
+	for i, v := range perm {
+		idx[i] = int32(v)
+	}
+	o.shuffled = true
+	return o.order.WriteInt32(idx)
+}
+
+// cols returns a view of m with n columns (its buffer holds at least that).
+func cols(m kernels.Mat, n int) kernels.Mat { return kernels.Mat{Buf: m.Buf, Rows: m.Rows, Cols: n} }
+
+// batch returns the input and label matrices of b.
+func (o *OpenCL) batch(b Batch) (x, y kernels.Mat, err error) {
+	if b.Size <= 0 || b.Offset < 0 || b.Offset+b.Size > o.m {
+		return x, y, fmt.Errorf("batch %+v out of range for %d examples", b, o.m)
+	}
+	if !o.shuffled {
+		if b.Offset != 0 || b.Size != o.m {
+			return x, y, fmt.Errorf("batch %+v: a window needs an example order (Shuffle) first", b)
+		}
+		return o.x, o.y, nil
+	}
+	x, y = cols(o.xb, b.Size), cols(o.yb, b.Size)
+	if err := o.ops.GatherCols(o.x, o.order, b.Offset, x); err != nil {
+		return x, y, err
+	}
+	return x, y, o.ops.GatherCols(o.y, o.order, b.Offset, y)
+}
+
+// forward queues the forward pass over n examples of x, and when eval the
+// output logits and the cost kernel.
+func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
+	n := x.Cols
+	in := x
+	last := len(o.w) - 1
+	for l := range o.w {
+		act := kernels.BiasTanh
+		if l == last {
+			act = kernels.BiasSigmoid
+		}
+		out := cols(o.a[l], n)
+		if err := o.ops.GemmBias(act, o.w[l], in, o.b[l].Buf, out); err != nil {
+			return fmt.Errorf("forward layer %d: %w", l+1, err)
+		}
+		in = out
+	}
+	if !eval {
+		return nil
+	}
+	var prev kernels.Mat = x
+	if last > 0 {
+		prev = cols(o.a[last-1], n)
+	}
+	z := cols(o.logits, n)
+	if err := o.ops.Gemm(false, false, 1, o.w[last], prev, 0, z); err != nil {
+		return fmt.Errorf("output logits: %w", err)
+	}
+	return o.ops.Cost(z, o.b[last].Buf, y, o.evalB)
+}
+
+// readEval waits for the cost kernel and returns its result.
+func (o *OpenCL) readEval() (Eval, error) {
+	v := make([]float32, 2)
+	if err := o.evalB.Read(v); err != nil {
+		return Eval{}, fmt.Errorf("read cost: %w", err)
+	}
+	return Eval{Cost: float64(v[0]), Accuracy: float64(v[1])}, nil
+}
+
+// Step queues one iteration; it waits for the device only when eval is set.
+func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
+	if o.x.Buf == nil {
+		return Eval{}, errors.New("step: no data loaded")
+	}
+	x, y, err := o.batch(b)
+	if err != nil {
+		return Eval{}, err
+	}
+	if err := o.forward(x, y, eval); err != nil {
+		return Eval{}, err
+	}
+	n := x.Cols
+	L := len(o.w)
+	scale := 1 / float32(n)
+	dz := cols(o.dz[L-1], n)
+	if err := o.ops.Sub(cols(o.a[L-1], n), y, dz); err != nil {
+		return Eval{}, fmt.Errorf("backward: %w", err)
+	}
+	for l := L - 1; l >= 0; l-- {
+		prev := x
+		if l > 0 {
+			prev = cols(o.a[l-1], n)
+		}
+		if err := o.ops.Gemm(false, true, scale, dz, prev, 0, o.dw[l]); err != nil {
+			return Eval{}, fmt.Errorf("backward dW%d: %w", l+1, err)
+		}
+		if err := o.ops.RowSums(dz, scale, o.db[l].Buf); err != nil {
+			return Eval{}, fmt.Errorf("backward db%d: %w", l+1, err)
+		}
+		if l == 0 {
+			break
+		}
+		da := cols(o.dz[l-1], n)
+		if err := o.ops.Gemm(true, false, 1, o.w[l], dz, 0, da); err != nil {
+			return Eval{}, fmt.Errorf("backward dA%d: %w", l, err)
+		}
+		if err := o.ops.TanhBackward(da, prev, da); err != nil {
+			return Eval{}, fmt.Errorf("backward dZ%d: %w", l, err)
+		}
+		dz = da
+	}
+	for l := range o.w {
+		if err := o.ops.SGD(o.w[l].Buf, o.dw[l].Buf, o.w[l].Len(), float32(lr)); err != nil {
+			return Eval{}, fmt.Errorf("update W%d: %w", l+1, err)
+		}
+		if err := o.ops.SGD(o.b[l].Buf, o.db[l].Buf, o.b[l].Len(), float32(lr)); err != nil {
+			return Eval{}, fmt.Errorf("update b%d: %w", l+1, err)
+		}
+	}
+	if !eval {
+		return Eval{}, nil
+	}
+	return o.readEval()
+}
+
+// Evaluate runs the forward pass over the whole training set.
+func (o *OpenCL) Evaluate() (Eval, error) {
+	if err := o.forward(o.x, o.y, true); err != nil {
+		return Eval{}, err
+	}
+	return o.readEval()
+}
+
+// Params reads the parameters back from the device.
+func (o *OpenCL) Params() (Params, error) {
+	var p Params
+	for l := range o.w {
+		w, err := download(o.w[l])
+		if err != nil {
+			return Params{}, fmt.Errorf("read W%d: %w", l+1, err)
+		}
+		b, err := download(o.b[l])
+		if err != nil {
+			return Params{}, fmt.Errorf("read b%d: %w", l+1, err)
+		}
+		p.W, p.B = append(p.W, w), append(p.B, b)
+	}
+	return p, nil
+}
+
+func (o *OpenCL) free() {
+	for _, m := range o.owned {
+		m.Release()
+	}
+	o.order.Release()
+	o.evalB.Release()
+	*o = OpenCL{ctx: o.ctx, ops: o.ops}
+}
+
+// Close releases every buffer, the kernels and the context.
+func (o *OpenCL) Close() error {
+	if o.ctx == nil {
+		return nil
+	}
+	o.free()
+	err := o.ops.Release()
+	if e := o.ctx.Close(); err == nil {
+		err = e
+	}
+	o.ctx = nil
+	return err
+}
+
+func toF32(d *mat.Dense) []float32 {
+	r, c := d.Dims()
+	out := make([]float32, 0, r*c)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			out = append(out, float32(d.At(i, j)))
+		}
+	}
+	return out
+}
+
+func download(m kernels.Mat) (*mat.Dense, error) {
+	v := make([]float32, m.Len())
+	if err := m.Buf.Read(v); err != nil {
+		return nil, err
+	}
+	d := make([]float64, len(v))
+	for i, x := range v {
+		d[i] = float64(x)
+	}
+	return mat.NewDense(m.Rows, m.Cols, d), nil
+}

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Params are the weights and biases of every layer, W[l] of shape
+// n_{l+1}×n_l and B[l] of shape n_{l+1}×1 (layer 0 is the first hidden
+// layer).
+type Params struct {
+	W, B []*mat.Dense
+}
+
+// Normal is a source of standard normal draws.
+type Normal interface {
+	NormFloat64() float64
+}
+
+// Init returns parameters for layer sizes [n_x, n_1, …, 1] as the course
+// initialises them: W_l drawn row by row as N(0, 1)·0.01, b_l = 0.
+func Init(sizes []int, rng Normal) (Params, error) {
+	if err := checkSizes(sizes); err != nil {
+		return Params{}, err
+	}
+	var p Params
+	for l := 1; l < len(sizes); l++ {
+		w := mat.NewDense(sizes[l], sizes[l-1], nil)
+		raw := w.RawMatrix().Data
+		for i := range raw {
+			raw[i] = rng.NormFloat64() * 0.01
+		}
+		p.W = append(p.W, w)
+		p.B = append(p.B, mat.NewDense(sizes[l], 1, nil))
+	}
+	return p, nil
+}
+
+// Sizes returns the layer sizes [n_x, n_1, …, n_L] the parameters describe.
+func (p Params) Sizes() []int {
+	if len(p.W) == 0 {
+		return nil
+	}
+	_, nx := p.W[0].Dims()
+	sizes := []int{nx}
+	for _, w := range p.W {
+		r, _ := w.Dims()
+		sizes = append(sizes, r)
+	}
+	return sizes
+}
+
+// Validate checks that the shapes chain, the output is one unit, and every
+// value is finite.
+func (p Params) Validate() error {
+	if len(p.W) == 0 || len(p.W) != len(p.B) {
+		return fmt.Errorf("parameters: %d weight and %d bias matrices", len(p.W), len(p.B))
+	}
+	for l := range p.W {
+		r, c := p.W[l].Dims()
+		if l > 0 {
+			if prev, _ := p.W[l-1].Dims(); c != prev {
+				return fmt.Errorf("parameters: W%d is %d×%d but layer %d has %d units", l+1, r, c, l, prev)
+			}
+		}
+		if br, bc := p.B[l].Dims(); br != r || bc != 1 {
+			return fmt.Errorf("parameters: b%d is %d×%d, want %d×1", l+1, br, bc, r)
+		}
+		for _, m := range []*mat.Dense{p.W[l], p.B[l]} {
+			for _, v := range m.RawMatrix().Data {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("parameters: layer %d holds a non-finite value", l+1)
+				}
+			}
+		}
+	}
+	if out, _ := p.W[len(p.W)-1].Dims(); out != 1 {
+		return fmt.Errorf("parameters: the output layer has %d units, want 1", out)
+	}
+	return nil
+}
+
+// Clone returns a deep copy.
+func (p Params) Clone() Params {
+	var q Params
+	for l := range p.W {
+		q.W = append(q.W, mat.DenseCopyOf(p.W[l]))
+		q.B = append(q.B, mat.DenseCopyOf(p.B[l]))
+	}
+	return q
+}
+
+// Layers returns the layer sizes [nx, hidden…, 1] of a network.
+func Layers(nx int, hidden []int) []int {
+	return append(append([]int{nx}, hidden...), 1)
+}
+
+func checkSizes(sizes []int) error {
+	if len(sizes) < 2 {
+		return fmt.Errorf("layer sizes %v: need inputs and an output", sizes)
+	}
+	for i, s := range sizes {
+		if s <= 0 {
+			return fmt.Errorf("layer sizes %v: size %d is %d, want > 0", sizes, i, s)
+		}
+	}
+	if sizes[len(sizes)-1] != 1 {
+		return fmt.Errorf("layer sizes %v: the output layer must have 1 unit", sizes)
+	}
+	return nil
+}

@@ -1,0 +1,385 @@
+// Package validate checks every OpenCL kernel against the float64 CPU
+// reference (package cpuref) on fresh random inputs, at shapes that are not
+// multiples of any tile, with outputs poisoned with NaN before each run so
+// that an unwritten element fails.
+package validate
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/cltrain/cltrain/cpuref"
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/kernels"
+)
+
+// Tolerances on ‖out − ref‖/‖ref‖, float32 kernels against float64.
+const (
+	TolElementwise = 1e-6
+	TolReduction   = 2e-5
+)
+
+// Result is the outcome of one kernel at one shape.
+type Result struct {
+	Kernel string  `json:"kernel"`
+	Shape  string  `json:"shape"`
+	RelErr float64 `json:"rel_err"` // ‖out − ref‖/‖ref‖; NaN when out holds NaN
+	MaxAbs float64 `json:"max_abs"` // max |out − ref|
+	Tol    float64 `json:"tol"`
+	Pass   bool    `json:"pass"`
+	Err    string  `json:"error,omitempty"` // a launch error, when the kernel did not run
+}
+
+// Case is one kernel run at one shape.
+type Case struct {
+	Kernel string
+	Shape  string
+	Tol    float64
+	run    func(o *kernels.Ops, rng *rand.Rand) (got, want []float64, err error)
+}
+
+// Run runs every case on o with inputs drawn from rng.
+func Run(o *kernels.Ops, cases []Case, rng *rand.Rand) []Result {
+	out := make([]Result, 0, len(cases))
+	for _, c := range cases {
+		r := Result{Kernel: c.Kernel, Shape: c.Shape, Tol: c.Tol}
+		got, want, err := c.run(o, rng)
+		if err != nil {
+			r.Err = err.Error()
+			r.RelErr, r.MaxAbs = math.NaN(), math.NaN()
+		} else {
+			r.RelErr, r.MaxAbs = Compare(got, want)
+			r.Pass = r.RelErr <= c.Tol
+			if math.IsNaN(r.RelErr) {
+				r.Err = "output holds NaN: unwritten or non-finite elements"
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Compare returns ‖got − want‖/‖want‖ (‖got − want‖ when want is all zero)
+// and max |got − want|, in float64. Any NaN in got makes both NaN.
+func Compare(got, want []float64) (rel, maxAbs float64) {
+	if len(got) != len(want) {
+		return math.NaN(), math.NaN()
+	}
+	var diff, ref float64
+	for i := range got {
+		d := got[i] - want[i]
+		if math.IsNaN(d) {
+			return math.NaN(), math.NaN()
+		}
+		diff += d * d
+		ref += want[i] * want[i]
+		maxAbs = math.Max(maxAbs, math.Abs(d))
+	}
+	if ref == 0 {
+		return math.Sqrt(diff), maxAbs
+	}
+	return math.Sqrt(diff / ref), maxAbs
+}
+
+// Cases lists the validation runs: every kernel at 1×1, odd primes, sizes
+// just past tile multiples, the training shapes of the flower network, and a
+// GEMM with K ≥ 4096. quick drops the largest shapes.
+func Cases(quick bool) []Case {
+	var cs []Case
+	type mnk struct{ m, n, k int }
+	gemmShapes := []mnk{{1, 1, 1}, {7, 13, 29}, {33, 65, 17}, {129, 127, 65}, {4, 400, 2}, {1, 400, 4}, {4, 2, 400}, {4, 1, 400}, {31, 37, 4099}}
+	if !quick {
+		gemmShapes = append(gemmShapes, mnk{257, 263, 511})
+	}
+	for _, s := range gemmShapes {
+		for _, t := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			cs = append(cs, gemmCase(s.m, s.n, s.k, t[0], t[1], 1, 0))
+		}
+	}
+	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1))
+	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {1, 400, 4}, {33, 65, 17}, {129, 127, 65}} {
+		cs = append(cs, gemmBiasCase(kernels.BiasTanh, s.m, s.n, s.k), gemmBiasCase(kernels.BiasSigmoid, s.m, s.n, s.k))
+	}
+	type rc struct{ r, c int }
+	matShapes := []rc{{1, 1}, {7, 13}, {4, 400}, {1, 400}, {33, 1001}}
+	if !quick {
+		matShapes = append(matShapes, rc{3, 100003})
+	}
+	for _, s := range matShapes {
+		cs = append(cs,
+			biasActCase("bias_tanh", s.r, s.c),
+			biasActCase("bias_sigmoid", s.r, s.c),
+			binaryCase("sub", s.r, s.c),
+			binaryCase("tanh_backward", s.r, s.c),
+			sgdCase(s.r*s.c),
+			rowSumsCase(s.r, s.c),
+			gatherCase(s.r, s.c),
+		)
+		if s.r == 1 {
+			cs = append(cs, costCase(s.c, 1), costCase(s.c, 40))
+		}
+	}
+	if !quick {
+		cs = append(cs, costCase(100003, 1))
+	}
+	return cs
+}
+
+func gemmCase(m, n, k int, tA, tB bool, alpha, beta float32) Case {
+	name := fmt.Sprintf("gemm_%s%s", tChar(tA), tChar(tB))
+	shape := fmt.Sprintf("%d×%d×%d", m, n, k)
+	if alpha != 1 || beta != 0 {
+		shape += fmt.Sprintf(" α=%g β=%g", alpha, beta)
+	}
+	return Case{Kernel: name, Shape: shape, Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		ar, ac := m, k
+		if tA {
+			ar, ac = k, m
+		}
+		br, bc := k, n
+		if tB {
+			br, bc = n, k
+		}
+		a, b, c := randn(rng, ar*ac, 1), randn(rng, br*bc, 1), randn(rng, m*n, 1)
+		want := widen(c)
+		cpuref.Gemm(trans(tA), trans(tB), float64(alpha), general(widen(a), ar, ac), general(widen(b), br, bc), float64(beta), general(want, m, n))
+		init := c
+		if beta == 0 {
+			init = nan(m * n)
+		}
+		got, err := onDevice(o, [][]float32{a, b, init}, 2, func(bufs []*device.Buffer) error {
+			return o.Gemm(tA, tB, alpha, kernels.Mat{Buf: bufs[0], Rows: ar, Cols: ac}, kernels.Mat{Buf: bufs[1], Rows: br, Cols: bc}, beta, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n})
+		})
+		return got, want, err
+	}}
+}
+
+func gemmBiasCase(ep kernels.Epilogue, m, n, k int) Case {
+	name, act := "gemm_bias_tanh", cpuref.BiasTanh
+	if ep == kernels.BiasSigmoid {
+		name, act = "gemm_bias_sigmoid", cpuref.BiasSigmoid
+	}
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		a, b, bias := randn(rng, m*k, 1), randn(rng, k*n, 1), randn(rng, m, 1)
+		want := make([]float64, m*n)
+		cpuref.Gemm(blas.NoTrans, blas.NoTrans, 1, general(widen(a), m, k), general(widen(b), k, n), 0, general(want, m, n))
+		act(general(want, m, n), widen(bias), general(want, m, n))
+		got, err := onDevice(o, [][]float32{a, b, bias, nan(m * n)}, 3, func(bufs []*device.Buffer) error {
+			return o.GemmBias(ep, kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], kernels.Mat{Buf: bufs[3], Rows: m, Cols: n})
+		})
+		return got, want, err
+	}}
+}
+
+func biasActCase(name string, rows, cols int) Case {
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		z, bias := randn(rng, rows*cols, 3), randn(rng, rows, 1)
+		want := make([]float64, rows*cols)
+		launch := o.BiasTanh
+		if name == "bias_sigmoid" {
+			cpuref.BiasSigmoid(general(widen(z), rows, cols), widen(bias), general(want, rows, cols))
+			launch = o.BiasSigmoid
+		} else {
+			cpuref.BiasTanh(general(widen(z), rows, cols), widen(bias), general(want, rows, cols))
+		}
+		got, err := onDevice(o, [][]float32{z, bias, nan(rows * cols)}, 2, func(bufs []*device.Buffer) error {
+			return launch(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, bufs[1], kernels.Mat{Buf: bufs[2], Rows: rows, Cols: cols})
+		})
+		return got, want, err
+	}}
+}
+
+func binaryCase(name string, rows, cols int) Case {
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		n := rows * cols
+		a, b := randn(rng, n, 1), randu(rng, n)
+		want := make([]float64, n)
+		launch := o.Sub
+		if name == "tanh_backward" {
+			cpuref.TanhBackward(general(widen(a), rows, cols), general(widen(b), rows, cols), general(want, rows, cols))
+			launch = o.TanhBackward
+		} else {
+			cpuref.Sub(general(widen(a), rows, cols), general(widen(b), rows, cols), general(want, rows, cols))
+		}
+		got, err := onDevice(o, [][]float32{a, b, nan(n)}, 2, func(bufs []*device.Buffer) error {
+			m := func(i int) kernels.Mat { return kernels.Mat{Buf: bufs[i], Rows: rows, Cols: cols} }
+			return launch(m(0), m(1), m(2))
+		})
+		return got, want, err
+	}}
+}
+
+func sgdCase(n int) Case {
+	return Case{Kernel: "sgd", Shape: fmt.Sprint(n), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		const lr = 1.2
+		w, dw := randn(rng, n, 1), randn(rng, n, 1)
+		want := widen(w)
+		cpuref.SGDVec(want, widen(dw), float64(float32(lr)))
+		got, err := onDevice(o, [][]float32{dw, w}, 1, func(bufs []*device.Buffer) error {
+			return o.SGD(bufs[1], bufs[0], n, lr)
+		})
+		return got, want, err
+	}}
+}
+
+func rowSumsCase(rows, cols int) Case {
+	return Case{Kernel: "row_sums", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		a := randn(rng, rows*cols, 1)
+		for i := range a {
+			a[i] += 0.5 // a mean away from zero keeps the reference sum away from cancellation
+		}
+		scale := float32(1) / float32(cols)
+		want := make([]float64, rows)
+		cpuref.RowSums(general(widen(a), rows, cols), float64(scale), want)
+		got, err := onDevice(o, [][]float32{a, nan(rows)}, 1, func(bufs []*device.Buffer) error {
+			return o.RowSums(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, scale, bufs[1])
+		})
+		return got, want, err
+	}}
+}
+
+func gatherCase(rows, cols int) Case {
+	return Case{Kernel: "gather_cols", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: 0, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		src := randn(rng, rows*cols, 1)
+		// Gather cols−1 columns from an offset of 1 into a permutation.
+		perm := rng.Perm(cols)
+		idx := make([]int32, cols)
+		for j, p := range perm {
+			idx[j] = int32(p)
+		}
+		out := max(cols-1, 1)
+		off := cols - out
+		want := make([]float64, rows*out)
+		for j := 0; j < out; j++ {
+			for i := 0; i < rows; i++ {
+				want[i*out+j] = float64(src[i*cols+perm[off+j]])
+			}
+		}
+		c := o.Context()
+		ib, err := c.NewBuffer(cols)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer ib.Release()
+		if err := ib.WriteInt32(idx); err != nil {
+			return nil, nil, err
+		}
+		got, err := onDevice(o, [][]float32{src, nan(rows * out)}, 1, func(bufs []*device.Buffer) error {
+			return o.GatherCols(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, ib, off, kernels.Mat{Buf: bufs[1], Rows: rows, Cols: out})
+		})
+		return got, want, err
+	}}
+}
+
+// costCase checks the cross-entropy and accuracy of m logits of spread
+// scale; scale 40
+// saturates σ in float32, where the textbook formula on A2 overflows.
+func costCase(m int, scale float64) Case {
+	return Case{Kernel: "bce_cost", Shape: fmt.Sprintf("1×%d |z|~%g", m, scale), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		z, bias := randn(rng, m, scale), randn(rng, 1, 1)
+		y := make([]float32, m)
+		for j := range y {
+			y[j] = float32(rng.IntN(2))
+		}
+		zb := widen(z)
+		for j := range zb {
+			zb[j] += float64(bias[0])
+		}
+		right := 0
+		for j := range zb {
+			if (zb[j] > 0) == (y[j] > 0.5) {
+				right++
+			}
+		}
+		want := []float64{cpuref.CostFromLogits(general(zb, 1, m), general(widen(y), 1, m)), float64(right) / float64(m)}
+		got, err := onDevice(o, [][]float32{z, bias, y, nan(2)}, 3, func(bufs []*device.Buffer) error {
+			return o.Cost(kernels.Mat{Buf: bufs[0], Rows: 1, Cols: m}, bufs[1], kernels.Mat{Buf: bufs[2], Rows: 1, Cols: m}, bufs[3])
+		})
+		return got, want, err
+	}}
+}
+
+// onDevice uploads each host slice to a fresh buffer, runs launch, and reads
+// back buffer out. Every buffer is released.
+func onDevice(o *kernels.Ops, host [][]float32, out int, launch func([]*device.Buffer) error) ([]float64, error) {
+	c := o.Context()
+	bufs := make([]*device.Buffer, 0, len(host))
+	defer func() {
+		for _, b := range bufs {
+			b.Release()
+		}
+	}()
+	for _, h := range host {
+		b, err := c.NewBuffer(len(h))
+		if err != nil {
+			return nil, err
+		}
+		bufs = append(bufs, b)
+		if err := b.Write(h); err != nil {
+			return nil, err
+		}
+	}
+	if err := launch(bufs); err != nil {
+		return nil, err
+	}
+	res := make([]float32, len(host[out]))
+	if err := bufs[out].Read(res); err != nil {
+		return nil, err
+	}
+	return widen(res), nil
+}
+
+func randn(rng *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * scale)
+	}
+	return v
+}
+
+// randu draws from (−1, 1), the range of a tanh output.
+func randu(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(2*rng.Float64() - 1)
+	}
+	return v
+}
+
+func nan(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(math.NaN())
+	}
+	return v
+}
+
+func widen(v []float32) []float64 {
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return w
+}
+
+func general(data []float64, rows, cols int) blas64.General {
+	return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: data}
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func tChar(t bool) string {
+	if t {
+		return "T"
+	}
+	return "N"
+}

@@ -1,0 +1,76 @@
+package validate_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cltrain/cltrain/internal/cltest"
+	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/validate"
+)
+
+func newOps(t *testing.T) *kernels.Ops {
+	t.Helper()
+	o, err := kernels.NewOps(cltest.Context(t), kernels.DefaultGemm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Release() })
+	return o
+}
+
+// TestKernelsMatchReference runs every validation case on the test device.
+func TestKernelsMatchReference(t *testing.T) {
+	o := newOps(t)
+	cases := validate.Cases(testing.Short())
+	results := validate.Run(o, cases, rand.New(rand.NewPCG(uint64(rand.Int64()), 1)))
+	seen := map[string]bool{}
+	for _, r := range results {
+		seen[r.Kernel] = true
+		if !r.Pass {
+			t.Errorf("%s %s: rel err %.3g (tol %.g), max abs %.3g %s", r.Kernel, r.Shape, r.RelErr, r.Tol, r.MaxAbs, r.Err)
+		}
+	}
+	for _, k := range []string{"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid",
+		"bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd", "row_sums", "bce_cost", "gather_cols"} {
+		if !seen[k] {
+			t.Errorf("no validation case for kernel %s", k)
+		}
+	}
+}
+
+// TestAlternativeTilings runs the GEMM cases under other tile sizes, so the
+// edge handling does not depend on one tiling.
+func TestAlternativeTilings(t *testing.T) {
+	c := cltest.Context(t)
+	for _, p := range []kernels.GemmParams{{TM: 16, TN: 16, TK: 8, WM: 2, WN: 2}, {TM: 64, TN: 32, TK: 8, WM: 8, WN: 4}, {TM: 8, TN: 8, TK: 4, WM: 1, WN: 1}} {
+		o, err := kernels.NewOps(c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range validate.Run(o, validate.Cases(true)[:40], rand.New(rand.NewPCG(7, 7))) {
+			if !r.Pass {
+				t.Errorf("tiling %+v: %s %s: rel err %.3g %s", p, r.Kernel, r.Shape, r.RelErr, r.Err)
+			}
+		}
+		o.Release()
+	}
+}
+
+func TestCompare(t *testing.T) {
+	for _, tc := range []struct {
+		got, want []float64
+		rel       float64
+	}{
+		{[]float64{1, 2}, []float64{1, 2}, 0},
+		{[]float64{3, 0}, []float64{0, 4}, 5.0 / 4},
+		{[]float64{math.NaN(), 1}, []float64{1, 1}, math.NaN()},
+		{[]float64{1}, []float64{1, 2}, math.NaN()},
+	} {
+		rel, _ := validate.Compare(tc.got, tc.want)
+		if !(rel == tc.rel || math.IsNaN(rel) && math.IsNaN(tc.rel)) {
+			t.Errorf("Compare(%v, %v) = %v, want %v", tc.got, tc.want, rel, tc.rel)
+		}
+	}
+}
