@@ -118,3 +118,7 @@ func fmtBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// Handle returns the cl_mem handle, for passing the buffer to other OpenCL
+// libraries (such as CLBlast) on the same context.
+func (b *Buffer) Handle() uintptr { return b.mem }

@@ -172,3 +172,7 @@ func (c *Context) launch(k *Kernel, global, local []int, ev *uintptr) error {
 	}
 	return nil
 }
+
+// QueueHandle returns the cl_command_queue handle, for other OpenCL
+// libraries (such as CLBlast) enqueuing on the same queue.
+func (c *Context) QueueHandle() uintptr { return c.queue }
