@@ -1,6 +1,10 @@
 package engine
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
 
 // Batch is a window of the current example order: the examples at positions
 // Offset … Offset+Size−1 of the permutation last given to Shuffle (or of the
@@ -29,6 +33,11 @@ type Backend interface {
 	// returns the cost and accuracy of this iteration's forward pass, that is
 	// of the parameters before its update.
 	Step(b Batch, lr float64, eval bool) (Eval, error)
+	// Steps runs n full-batch iterations counted from step first and returns
+	// the Eval of each step divisible by logEvery, in order. A backend may
+	// fuse them (the OpenCL backend runs small networks in one launch); it
+	// need not wait for them unless it returns Evals.
+	Steps(first, n int, lr float64, logEvery int) ([]Eval, error)
 	// Evaluate returns the cost and accuracy of the current parameters on the
 	// whole training set.
 	Evaluate() (Eval, error)
@@ -36,4 +45,20 @@ type Backend interface {
 	Params() (Params, error)
 	// Close frees what the backend holds.
 	Close() error
+}
+
+// stepEach implements Steps as a loop of full-batch Steps.
+func stepEach(b Backend, m, first, n int, lr float64, logEvery int) ([]Eval, error) {
+	var evals []Eval
+	for s := first; s < first+n; s++ {
+		eval := s%logEvery == 0
+		e, err := b.Step(Batch{Offset: 0, Size: m}, lr, eval)
+		if err != nil {
+			return evals, fmt.Errorf("step %d: %w", s, err)
+		}
+		if eval {
+			evals = append(evals, e)
+		}
+	}
+	return evals, nil
 }

@@ -26,6 +26,14 @@ var backends = []struct {
 		}
 		return b
 	}},
+	{"opencl-unfused", func(t *testing.T) Backend {
+		b, err := NewOpenCL(cltest.Device(t), kernels.DefaultGemm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.NoFusion = true
+		return b
+	}},
 }
 
 // problem returns a random classification problem with a learnable rule:
@@ -170,19 +178,25 @@ func TestEvaluateMatchesStep(t *testing.T) {
 	}
 }
 
-// poisoned reports a NaN cost from step nanAt on, as a diverging run would.
+// poisoned reports a NaN cost for every evaluated step from nanAt on, as a
+// diverging full-batch run would.
 type poisoned struct {
 	Backend
-	step, nanAt int
+	nanAt int
 }
 
-func (p *poisoned) Step(b Batch, lr float64, eval bool) (Eval, error) {
-	e, err := p.Backend.Step(b, lr, eval)
-	if p.step >= p.nanAt {
-		e.Cost = math.NaN()
+func (p *poisoned) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
+	evals, err := p.Backend.Steps(first, n, lr, logEvery)
+	i := 0
+	for s := first; s < first+n; s++ {
+		if s%logEvery == 0 {
+			if s >= p.nanAt {
+				evals[i].Cost = math.NaN()
+			}
+			i++
+		}
 	}
-	p.step++
-	return e, err
+	return evals, err
 }
 
 // TestDivergenceKeepsLastGoodParams checks that a non-finite cost stops the
@@ -198,10 +212,8 @@ func TestDivergenceKeepsLastGoodParams(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Snapshot the parameters before step 20, the last evaluated step before the NaN at 27.
-		for s := 0; s < 20; s++ {
-			if _, err := b.Step(Batch{0, 40}, 1, false); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := b.Steps(0, 20, 1, 10); err != nil {
+			t.Fatal(err)
 		}
 		want, _ := b.Params()
 		if err := b.Load(x, y, p); err != nil {
@@ -227,7 +239,7 @@ func TestHugeLearningRateDiverges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	x, y := problem(rng, 2, 40)
 	p := initParams(t, []int{2, 4, 1}, 9)
-	b := backends[1].open(t)
+	b := backends[2].open(t)
 	defer closeBackend(t, b)
 	if err := b.Load(x, y, p); err != nil {
 		t.Fatal(err)
@@ -244,29 +256,36 @@ func TestHugeLearningRateDiverges(t *testing.T) {
 	}
 }
 
-// TestInterruptStopsAfterCurrentStep cancels the run from the progress hook.
-func TestInterruptStopsAfterCurrentStep(t *testing.T) {
+// TestInterruptStops cancels runs from the progress hook: a mini-batch run
+// stops after the current update, a full-batch run after the current chunk.
+func TestInterruptStops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	x, y := problem(rng, 2, 40)
 	p := initParams(t, []int{2, 4, 1}, 11)
-	for _, bk := range backends {
-		b := bk.open(t)
-		defer closeBackend(t, b)
-		if err := b.Load(x, y, p); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		res, err := Train(ctx, b, 40, Config{Iters: 1000, LR: 1, LogEvery: 100}, Hooks{Progress: func(done int, _ float64) {
-			if done == 123 {
-				cancel()
+	for _, tc := range []struct {
+		batch, cancelAt, want int
+	}{{0, 123, 200}, {7, 123, 123}} {
+		for _, bk := range backends {
+			b := bk.open(t)
+			defer closeBackend(t, b)
+			if err := b.Load(x, y, p); err != nil {
+				t.Fatal(err)
 			}
-		}})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Interrupted || res.Steps != 123 || res.Records[len(res.Records)-1].Step != 123 {
-			t.Errorf("%s: interrupted=%v after %d steps, last record %+v; want a stop at 123", bk.name, res.Interrupted, res.Steps, res.Records[len(res.Records)-1])
+			ctx, cancel := context.WithCancel(context.Background())
+			shuffle := rand.New(rand.NewPCG(1, 1))
+			cfg := Config{Iters: 1000, LR: 1, LogEvery: 100, Batch: tc.batch, Shuffle: func(m int) []int { return shuffle.Perm(m) }}
+			res, err := Train(ctx, b, 40, cfg, Hooks{Progress: func(done int, _ float64) {
+				if done >= tc.cancelAt {
+					cancel()
+				}
+			}})
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := res.Records[len(res.Records)-1]; !res.Interrupted || res.Steps != tc.want || last.Step != tc.want {
+				t.Errorf("%s batch %d: interrupted=%v after %d steps, last record %+v; want a stop at %d", bk.name, tc.batch, res.Interrupted, res.Steps, last, tc.want)
+			}
 		}
 	}
 }

@@ -31,8 +31,15 @@ type OpenCL struct {
 	logits kernels.Mat   // output pre-activation without bias (1×m), for the cost
 	evalB  *device.Buffer
 
-	owned    []kernels.Mat
-	shuffled bool
+	owned     []kernels.Mat
+	shuffled  bool
+	tinyEvals *device.Buffer
+
+	// NoFusion turns off the one-launch training of small networks, so that
+	// every op runs as its own kernel.
+	NoFusion bool
+	// TinyWG sets the work-group size of the one-launch kernel (0: by device).
+	TinyWG int
 }
 
 var _ Backend = (*OpenCL)(nil)
@@ -309,7 +316,8 @@ func (o *OpenCL) free() {
 	}
 	o.order.Release()
 	o.evalB.Release()
-	*o = OpenCL{ctx: o.ctx, ops: o.ops}
+	o.tinyEvals.Release()
+	*o = OpenCL{ctx: o.ctx, ops: o.ops, NoFusion: o.NoFusion, TinyWG: o.TinyWG}
 }
 
 // Close releases every buffer, the kernels and the context.

@@ -62,9 +62,14 @@ type Result struct {
 	DivergedAt int
 }
 
+// chunk bounds the full-batch iterations queued per Backend.Steps call, so
+// that an interruption or a progress report waits for at most this many.
+const chunk = 100
+
 // Train runs cfg on b, whose data and parameters are loaded. It stops after
-// the current update when ctx is cancelled, and at once when the cost stops
-// being finite, returning the last parameters with a finite cost.
+// the current update (full-batch runs: the current chunk of at most 100,
+// queued together) when ctx is cancelled, and when the cost stops being
+// finite, returning the last parameters with a finite cost.
 func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Result, error) {
 	if err := cfg.Validate(m); err != nil {
 		return Result{}, err
@@ -77,45 +82,77 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 	var good, candidate Params
 	loss := math.NaN()
 	start := time.Now()
+	// snapshot keeps the parameters before an evaluated step; evaluated
+	// promotes them to the last good ones when the step's cost is finite, and
+	// reports whether training goes on.
+	snapshot := func(s int) error {
+		p, err := b.Params()
+		if err != nil {
+			return fmt.Errorf("step %d: %w", s, err)
+		}
+		candidate = p
+		return nil
+	}
+	evaluated := func(s int, e Eval) bool {
+		if !finite(e.Cost) {
+			res.Diverged, res.DivergedAt, res.Params = true, s, good
+			res.Steps, res.Elapsed = s, time.Since(start)
+			return false
+		}
+		good = candidate
+		r := Record{Step: s, Eval: e}
+		res.Records = append(res.Records, r)
+		loss = e.Cost
+		if hooks.Log != nil {
+			hooks.Log(r)
+		}
+		return true
+	}
 	perEpoch := (m + batch - 1) / batch
-	for s := 0; s < cfg.Iters; s++ {
+	for s := 0; s < cfg.Iters; {
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break
 		}
-		k := s % perEpoch
-		if k == 0 && batch < m {
-			if err := b.Shuffle(cfg.Shuffle(m)); err != nil {
-				return res, fmt.Errorf("step %d: %w", s, err)
-			}
-		}
 		eval := s%cfg.LogEvery == 0
 		if eval {
-			p, err := b.Params()
-			if err != nil {
-				return res, fmt.Errorf("step %d: %w", s, err)
+			if err := snapshot(s); err != nil {
+				return res, err
 			}
-			candidate = p
 		}
-		e, err := b.Step(Batch{Offset: k * batch, Size: min(batch, m-k*batch)}, cfg.LR, eval)
+		next := s + 1
+		var evals []Eval
+		var err error
+		if batch == m {
+			// Run to the next evaluated step, at most a chunk.
+			next = min(s+chunk, cfg.Iters, (s/cfg.LogEvery+1)*cfg.LogEvery)
+			evals, err = b.Steps(s, next-s, cfg.LR, cfg.LogEvery)
+		} else {
+			k := s % perEpoch
+			if k == 0 {
+				if err := b.Shuffle(cfg.Shuffle(m)); err != nil {
+					return res, fmt.Errorf("step %d: %w", s, err)
+				}
+			}
+			var e Eval
+			e, err = b.Step(Batch{Offset: k * batch, Size: min(batch, m-k*batch)}, cfg.LR, eval)
+			if eval {
+				evals = []Eval{e}
+			}
+		}
 		if err != nil {
 			return res, fmt.Errorf("step %d: %w", s, err)
 		}
 		if eval {
-			if !finite(e.Cost) {
-				res.Diverged, res.DivergedAt, res.Params = true, s, good
-				res.Steps, res.Elapsed = s, time.Since(start)
+			if len(evals) != 1 {
+				return res, fmt.Errorf("step %d: the backend returned %d evaluations, want 1", s, len(evals))
+			}
+			if !evaluated(s, evals[0]) {
 				return res, nil
 			}
-			good = candidate
-			r := Record{Step: s, Eval: e}
-			res.Records = append(res.Records, r)
-			loss = e.Cost
-			if hooks.Log != nil {
-				hooks.Log(r)
-			}
 		}
-		res.Steps = s + 1
+		s = next
+		res.Steps = s
 		if hooks.Progress != nil {
 			hooks.Progress(res.Steps, loss)
 		}

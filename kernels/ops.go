@@ -301,3 +301,51 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// TinyMaxParams bounds the networks TinyTrain takes: every work-item keeps
+// a share of each of the network's parameters' gradients in registers.
+const TinyMaxParams = 256
+
+// TinyFits reports whether TinyTrain can train a network of nx inputs and nh
+// hidden units.
+func TinyFits(nx, nh int) bool { return nx > 0 && nh > 0 && nh*(nx+2)+1 <= TinyMaxParams }
+
+// TinyTrain runs steps full-batch iterations of a one-hidden-layer network
+// (W1 nh×nx, b1 nh×1, W2 1×nh, b2 1×1) on x (nx×m) and y (1×m) in one launch
+// of one work-group of wg work-items. Iteration s counts as step first+s;
+// the cost and accuracy of each step divisible by logEvery are written to
+// evals as pairs, in order.
+func (o *Ops) TinyTrain(x, y Mat, w1, b1, w2, b2 Mat, first, steps, logEvery int, lr float32, wg int, evals *device.Buffer) error {
+	nx, m := x.Rows, x.Cols
+	nh := w1.Rows
+	if !TinyFits(nx, nh) || w1.Cols != nx || b1.Rows != nh || w2.Rows != 1 || w2.Cols != nh || b2.Len() != 1 || y.Cols != m {
+		return fmt.Errorf("tiny_train: x %s, y %s, W1 %s, b1 %s, W2 %s, b2 %s do not form a fitting one-hidden-layer network", x, y, w1, b1, w2, b2)
+	}
+	logged := Evaluated(first, steps, logEvery)
+	if evals.Len() < 2*logged {
+		return fmt.Errorf("tiny_train: %d evaluated steps need %d values, the buffer holds %d", logged, 2*logged, evals.Len())
+	}
+	key := fmt.Sprintf("tiny_train_nx%d_nh%d", nx, nh)
+	k, err := o.kernel(key, "tiny.cl", "tiny_train", map[string]int{"NX": nx, "NH": nh})
+	if err != nil {
+		return err
+	}
+	nr := nh*(nx+2) + 1 + 2
+	return o.launch(k, []int{wg}, []int{wg}, int32(m), int32(first), int32(steps), int32(logEvery), lr,
+		x.Buf, y.Buf, w1.Buf, b1.Buf, w2.Buf, b2.Buf, evals, device.Local(4*wg*nr))
+}
+
+// Evaluated returns how many of the steps first … first+steps−1 are
+// divisible by logEvery.
+func Evaluated(first, steps, logEvery int) int {
+	if steps <= 0 {
+		return 0
+	}
+	upTo := func(n int) int { // multiples of logEvery in 0 … n−1
+		if n <= 0 {
+			return 0
+		}
+		return (n-1)/logEvery + 1
+	}
+	return upTo(first+steps) - upTo(first)
+}

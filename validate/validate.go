@@ -11,9 +11,11 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/cltrain/cltrain/cpuref"
 	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine"
 	"github.com/cltrain/cltrain/kernels"
 )
 
@@ -126,6 +128,7 @@ func Cases(quick bool) []Case {
 	if !quick {
 		cs = append(cs, costCase(100003, 1))
 	}
+	cs = append(cs, tinyCase(1, 1, 1, 3), tinyCase(2, 4, 400, 10), tinyCase(5, 7, 397, 25), tinyCase(3, 16, 1001, 5))
 	return cs
 }
 
@@ -303,25 +306,70 @@ func costCase(m int, scale float64) Case {
 	}}
 }
 
+// tinyCase runs the one-launch training kernel for steps iterations (every
+// third evaluated) and compares the cost of the evaluated steps and the final
+// parameters with the float64 reference backend.
+func tinyCase(nx, nh, m, steps int) Case {
+	const lr, every = 0.5, 3
+	return Case{Kernel: "tiny_train", Shape: fmt.Sprintf("%d-%d-1 m=%d %d steps", nx, nh, m, steps), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		x, y := randn(rng, nx*m, 1), make([]float32, m)
+		for j := range y {
+			y[j] = float32(rng.IntN(2))
+		}
+		params := [][]float32{randn(rng, nh*nx, 1), randn(rng, nh, 0.1), randn(rng, nh, 1), randn(rng, 1, 0.1)}
+		ref := engine.NewCPU()
+		p := engine.Params{
+			W: []*mat.Dense{mat.NewDense(nh, nx, widen(params[0])), mat.NewDense(1, nh, widen(params[2]))},
+			B: []*mat.Dense{mat.NewDense(nh, 1, widen(params[1])), mat.NewDense(1, 1, widen(params[3]))},
+		}
+		if err := ref.Load(mat.NewDense(nx, m, widen(x)), mat.NewDense(1, m, widen(y)), p); err != nil {
+			return nil, nil, err
+		}
+		evals, err := ref.Steps(0, steps, lr, every)
+		if err != nil {
+			return nil, nil, err
+		}
+		final, _ := ref.Params()
+		var want []float64
+		for _, e := range evals {
+			want = append(want, e.Cost, e.Accuracy)
+		}
+		for _, l := range []int{0, 1} {
+			want = append(want, final.W[l].RawMatrix().Data...)
+			want = append(want, final.B[l].RawMatrix().Data...)
+		}
+		logged := kernels.Evaluated(0, steps, every)
+		host := append([][]float32{x, y}, params...)
+		host = append(host, nan(2*logged))
+		bufs, release, err := upload(o.Context(), host)
+		defer release()
+		if err != nil {
+			return nil, nil, err
+		}
+		mk := func(i, r, c int) kernels.Mat { return kernels.Mat{Buf: bufs[i], Rows: r, Cols: c} }
+		wg := min(16, m)
+		if err := o.TinyTrain(mk(0, nx, m), mk(1, 1, m), mk(2, nh, nx), mk(3, nh, 1), mk(4, 1, nh), mk(5, 1, 1), 0, steps, every, lr, wg, bufs[6]); err != nil {
+			return nil, nil, err
+		}
+		var got []float64
+		for _, i := range []int{6, 2, 3, 4, 5} {
+			v := make([]float32, len(host[i]))
+			if err := bufs[i].Read(v); err != nil {
+				return nil, nil, err
+			}
+			got = append(got, widen(v)...)
+		}
+		return got, want, nil
+	}}
+}
+
 // onDevice uploads each host slice to a fresh buffer, runs launch, and reads
 // back buffer out. Every buffer is released.
 func onDevice(o *kernels.Ops, host [][]float32, out int, launch func([]*device.Buffer) error) ([]float64, error) {
-	c := o.Context()
-	bufs := make([]*device.Buffer, 0, len(host))
-	defer func() {
-		for _, b := range bufs {
-			b.Release()
-		}
-	}()
-	for _, h := range host {
-		b, err := c.NewBuffer(len(h))
-		if err != nil {
-			return nil, err
-		}
-		bufs = append(bufs, b)
-		if err := b.Write(h); err != nil {
-			return nil, err
-		}
+	bufs, release, err := upload(o.Context(), host)
+	defer release()
+	if err != nil {
+		return nil, err
 	}
 	if err := launch(bufs); err != nil {
 		return nil, err
@@ -331,6 +379,28 @@ func onDevice(o *kernels.Ops, host [][]float32, out int, launch func([]*device.B
 		return nil, err
 	}
 	return widen(res), nil
+}
+
+// upload copies each host slice to a fresh buffer; release frees them all,
+// also after an error.
+func upload(c *device.Context, host [][]float32) ([]*device.Buffer, func(), error) {
+	bufs := make([]*device.Buffer, 0, len(host))
+	release := func() {
+		for _, b := range bufs {
+			b.Release()
+		}
+	}
+	for _, h := range host {
+		b, err := c.NewBuffer(len(h))
+		if err != nil {
+			return nil, release, err
+		}
+		bufs = append(bufs, b)
+		if err := b.Write(h); err != nil {
+			return nil, release, err
+		}
+	}
+	return bufs, release, nil
 }
 
 func randn(rng *rand.Rand, n int, scale float64) []float32 {

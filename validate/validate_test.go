@@ -33,7 +33,7 @@ func TestKernelsMatchReference(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid",
-		"bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd", "row_sums", "bce_cost", "gather_cols"} {
+		"bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd", "row_sums", "bce_cost", "gather_cols", "tiny_train"} {
 		if !seen[k] {
 			t.Errorf("no validation case for kernel %s", k)
 		}
