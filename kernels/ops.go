@@ -6,18 +6,63 @@ import (
 	"github.com/cltrain/cltrain/device"
 )
 
-// GemmParams are the tile sizes of the GEMM kernel: a work-group computes a
-// TM×TN tile of C stepping TK along K, each work-item a WM×WN block.
+// GEMM kernels.
+const (
+	GemmTiled = "tiled" // gemm.cl: local-memory tiles, for GPUs
+	GemmCPU   = "cpu"   // gemm_cpu.cl: register blocks of explicit vectors, for CPU devices
+)
+
+// GemmParams choose the GEMM kernel and its blocking. Kernel "" picks
+// GemmCPU on CPU devices and GemmTiled elsewhere. The tiled kernel's
+// work-group computes a TM×TN tile of C stepping TK along K, each work-item a
+// WM×WN block. The CPU kernel's work-item computes RM rows × NV vectors of VW
+// floats (NN, TN) or DR×DC dot products (NT); zero leaves the kernel's
+// default.
 type GemmParams struct {
+	Kernel             string
 	TM, TN, TK, WM, WN int
+	VW, RM, NV, DR, DC int
 }
 
-// DefaultGemm is the GEMM tiling used when none is given: 8×8 work-items of
-// 4×4 outputs each.
+// DefaultGemm is the GEMM configuration used when none is given: the
+// kernel by device type, tiles of 8×8 work-items of 4×4 outputs each.
 var DefaultGemm = GemmParams{TM: 32, TN: 32, TK: 16, WM: 4, WN: 4}
 
-// Validate checks that the tiling divides evenly and fits the device.
+// kernelFor returns the kernel the parameters pick on d.
+func (p GemmParams) kernelFor(d device.Device) string {
+	if p.Kernel != "" {
+		return p.Kernel
+	}
+	if d.Type == "CPU" {
+		return GemmCPU
+	}
+	return GemmTiled
+}
+
+// cpuDefines returns the CPU kernel's blocking defines that are set.
+func (p GemmParams) cpuDefines() map[string]int {
+	defs := map[string]int{}
+	for name, v := range map[string]int{"VW": p.VW, "RM": p.RM, "NV": p.NV, "DR": p.DR, "DC": p.DC} {
+		if v != 0 {
+			defs[name] = v
+		}
+	}
+	return defs
+}
+
+// Validate checks that the configuration names a kernel, that the tiling
+// divides evenly and fits the device (the tiled kernel also serves the
+// transposes the CPU kernel lacks), and that the CPU blocking is sane.
 func (p GemmParams) Validate(d device.Device) error {
+	if k := p.kernelFor(d); k != GemmTiled && k != GemmCPU {
+		return fmt.Errorf("gemm kernel %q: want %q or %q", p.Kernel, GemmTiled, GemmCPU)
+	}
+	if p.VW != 0 && p.VW != 4 && p.VW != 8 && p.VW != 16 {
+		return fmt.Errorf("gemm vector width %d: want 4, 8 or 16", p.VW)
+	}
+	if p.RM < 0 || p.NV < 0 || p.DR < 0 || p.DC < 0 || p.RM > 32 || p.NV > 8 || p.DR > 8 || p.DC > 8 {
+		return fmt.Errorf("gemm blocking %+v: RM up to 32, NV, DR and DC up to 8", p)
+	}
 	if p.TM <= 0 || p.TN <= 0 || p.TK <= 0 || p.WM <= 0 || p.WN <= 0 || p.TM%p.WM != 0 || p.TN%p.WN != 0 {
 		return fmt.Errorf("gemm tiling %+v: tiles must be positive multiples of the per-item block", p)
 	}
@@ -30,7 +75,7 @@ func (p GemmParams) Validate(d device.Device) error {
 	return nil
 }
 
-func (p GemmParams) defines() map[string]int {
+func (p GemmParams) tiledDefines() map[string]int {
 	return map[string]int{"TM": p.TM, "TN": p.TN, "TK": p.TK, "WM": p.WM, "WN": p.WN}
 }
 
@@ -179,23 +224,49 @@ func (o *Ops) gemmLaunch(ep Epilogue, tA, tB bool, alpha float32, a, b Mat, beta
 	if k != kb || c.Rows != m || c.Cols != n {
 		return fmt.Errorf("gemm shapes: op(A) %d×%d, op(B) %d×%d, C %s do not match", m, k, kb, n, c)
 	}
-	defs := o.gemm.defines()
-	defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(tA), b2i(tB), int(ep)
-	key := fmt.Sprintf("gemm_t%d%d_e%d", b2i(tA), b2i(tB), ep)
-	kern, err := o.kernel(key, "gemm.cl", "gemm", defs)
-	if err != nil {
-		return err
-	}
 	if bias == nil {
 		bias = c.Buf // unused by the linear epilogue, but the argument must be valid
 	}
+	args := []any{int32(m), int32(n), int32(k), alpha, a.Buf, b.Buf, beta, c.Buf, bias}
 	p := o.gemm
-	rn, rm := p.TN/p.WN, p.TM/p.WM
-	global := []int{ceilDiv(n, p.TN) * rn, ceilDiv(m, p.TM) * rm}
-	if err := o.launch(kern, global, []int{rn, rm}, int32(m), int32(n), int32(k), alpha, a.Buf, b.Buf, beta, c.Buf, bias); err != nil {
-		return fmt.Errorf("gemm %s: %w", key, err)
+	var kern *device.Kernel
+	var global, local []int
+	var err error
+	switch {
+	case p.kernelFor(o.c.Device) == GemmCPU && !tB:
+		defs := p.cpuDefines()
+		defs["TRANS_A"], defs["EPILOGUE"] = b2i(tA), int(ep)
+		kern, err = o.kernel(fmt.Sprintf("gemm_outer_t%d_e%d", b2i(tA), ep), "gemm_cpu.cl", "gemm_outer", defs)
+		cn := or(p.NV, 2) * or(p.VW, 16)
+		global = []int{ceilDiv(m, or(p.RM, 12)), ceilDiv(n, cn)}
+	case p.kernelFor(o.c.Device) == GemmCPU && !tA:
+		defs := p.cpuDefines()
+		defs["EPILOGUE"] = int(ep)
+		kern, err = o.kernel(fmt.Sprintf("gemm_dot_e%d", ep), "gemm_cpu.cl", "gemm_dot", defs)
+		global = []int{ceilDiv(n, or(p.DC, 4)), ceilDiv(m, or(p.DR, 4))}
+	default:
+		defs := p.tiledDefines()
+		defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(tA), b2i(tB), int(ep)
+		kern, err = o.kernel(fmt.Sprintf("gemm_t%d%d_e%d", b2i(tA), b2i(tB), ep), "gemm.cl", "gemm", defs)
+		rn, rm := p.TN/p.WN, p.TM/p.WM
+		global = []int{ceilDiv(n, p.TN) * rn, ceilDiv(m, p.TM) * rm}
+		local = []int{rn, rm}
+	}
+	if err != nil {
+		return err
+	}
+	if err := o.launch(kern, global, local, args...); err != nil {
+		return fmt.Errorf("gemm: %w", err)
 	}
 	return nil
+}
+
+// or returns v, or def when v is zero.
+func or(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // BiasTanh computes out = tanh(z + bias) with one bias value per row.

@@ -40,11 +40,22 @@ func TestKernelsMatchReference(t *testing.T) {
 	}
 }
 
-// TestAlternativeTilings runs the GEMM cases under other tile sizes, so the
-// edge handling does not depend on one tiling.
+// TestAlternativeTilings runs the GEMM cases with both kernels under other
+// blockings, so the edge handling does not depend on one.
 func TestAlternativeTilings(t *testing.T) {
 	c := cltest.Context(t)
-	for _, p := range []kernels.GemmParams{{TM: 16, TN: 16, TK: 8, WM: 2, WN: 2}, {TM: 64, TN: 32, TK: 8, WM: 8, WN: 4}, {TM: 8, TN: 8, TK: 4, WM: 1, WN: 1}} {
+	tiled := func(tm, tn, tk, wm, wn int) kernels.GemmParams {
+		return kernels.GemmParams{Kernel: kernels.GemmTiled, TM: tm, TN: tn, TK: tk, WM: wm, WN: wn}
+	}
+	cpu := func(vw, rm, nv, dr, dc int) kernels.GemmParams {
+		p := kernels.DefaultGemm
+		p.Kernel, p.VW, p.RM, p.NV, p.DR, p.DC = kernels.GemmCPU, vw, rm, nv, dr, dc
+		return p
+	}
+	for _, p := range []kernels.GemmParams{
+		tiled(32, 32, 16, 4, 4), tiled(16, 16, 8, 2, 2), tiled(64, 32, 8, 8, 4), tiled(8, 8, 4, 1, 1),
+		cpu(4, 1, 1, 1, 1), cpu(8, 3, 3, 2, 5), cpu(16, 8, 2, 4, 4),
+	} {
 		o, err := kernels.NewOps(c, p)
 		if err != nil {
 			t.Fatal(err)
