@@ -2,19 +2,14 @@
 // blocked: a work-group computes a TM×TN tile of C, each work-item a WM×WN
 // block of it, strided so that neighbouring work-items touch neighbouring
 // columns. op(A) is M×K (A stored M×K, or K×M when TRANS_A); op(B) is K×N
-// (B stored K×N, or N×K when TRANS_B). beta = 0 never reads C.
-//
-// EPILOGUE 1 writes tanh(acc + bias[i]), EPILOGUE 2 sigmoid(acc + bias[i])
-// instead of alpha·acc + beta·C, so the pre-activation is never stored.
+// (B stored K×N, or N×K when TRANS_B). What is written is the EPILOGUE's
+// (epilogue.cl), so a pre-activation need never be stored.
 
 #ifndef TRANS_A
 #define TRANS_A 0
 #endif
 #ifndef TRANS_B
 #define TRANS_B 0
-#endif
-#ifndef EPILOGUE
-#define EPILOGUE 0
 #endif
 #ifndef TM
 #define TM 32
@@ -50,7 +45,7 @@ __kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
 void gemm(const int M, const int N, const int K, const float alpha,
           __global const float *restrict A, __global const float *restrict B,
           const float beta, __global float *restrict C,
-          __global const float *restrict bias) {
+          __global const float *restrict bias, __global const float *restrict aux) {
 	__local float As[TK][TM];
 	__local float Bs[TK][TN];
 	const int tx = get_local_id(0);
@@ -106,14 +101,7 @@ void gemm(const int M, const int N, const int K, const float alpha,
 			const int j = col0 + tx + wn * RN;
 			if (j >= N)
 				continue;
-#if EPILOGUE == 1
-			C[i * N + j] = act_tanh(acc[wm][wn] + bias[i]);
-#elif EPILOGUE == 2
-			C[i * N + j] = act_sigmoid(acc[wm][wn] + bias[i]);
-#else
-			const float v = alpha * acc[wm][wn];
-			C[i * N + j] = beta == 0.0f ? v : fma(beta, C[i * N + j], v);
-#endif
+			store(C, i * N + j, i, acc[wm][wn], alpha, beta, bias, aux);
 		}
 	}
 }

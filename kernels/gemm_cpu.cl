@@ -1,8 +1,8 @@
 // GEMM for CPU devices: no local memory and no barriers; each work-item
 // computes a register block of C with explicit vectors, so the compiler
 // emits one SIMD FMA per vector and keeps the block in registers. Same
-// contract as gemm.cl: C = alpha·op(A)·op(B) + beta·C, beta = 0 never reads
-// C, EPILOGUE 1 and 2 write tanh(acc + bias[i]) and σ(acc + bias[i]).
+// contract as gemm.cl: C = alpha·op(A)·op(B) + beta·C through the EPILOGUE
+// (epilogue.cl).
 //
 // gemm_outer (op(B) = B: NN and TN): each work-item owns RM rows × NV·VW
 // columns and adds, for every k, the outer product of RM values of op(A)
@@ -13,8 +13,8 @@
 #ifndef TRANS_A
 #define TRANS_A 0
 #endif
-#ifndef EPILOGUE
-#define EPILOGUE 0
+#ifndef ROWSUM
+#define ROWSUM 0
 #endif
 #ifndef VW
 #define VW 16
@@ -63,27 +63,14 @@ inline float hsum8(float8 v) { return hsum4(v.lo + v.hi); }
 #define A_AT(i, k) A[(i) * K + (k)]
 #endif
 
-// store writes one element of C through the epilogue.
-inline void store(__global float *C, const int idx, const int i, const float acc,
-                  const float alpha, const float beta,
-                  __global const float *bias) {
-#if EPILOGUE == 1
-	C[idx] = act_tanh(acc + bias[i]);
-#elif EPILOGUE == 2
-	C[idx] = act_sigmoid(acc + bias[i]);
-#else
-	const float v = alpha * acc;
-	C[idx] = beta == 0.0f ? v : fma(beta, C[idx], v);
-#endif
-}
-
 #define CN (NV * VW)
 
 __kernel void gemm_outer(const int M, const int N, const int K, const float alpha,
                          __global const float *restrict A,
                          __global const float *restrict B, const float beta,
                          __global float *restrict C,
-                         __global const float *restrict bias) {
+                         __global const float *restrict bias,
+                         __global const float *restrict aux) {
 	// Consecutive work-items share a column panel of B, which stays in cache.
 	const int i0 = get_global_id(0) * RM;
 	const int j0 = get_global_id(1) * CN;
@@ -97,7 +84,7 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 				float s = 0.0f;
 				for (int k = 0; k < K; k++)
 					s = fma(A_AT(i0 + r, k), B[k * N + j], s);
-				store(C, (i0 + r) * N + j, i0 + r, s, alpha, beta, bias);
+				store(C, (i0 + r) * N + j, i0 + r, s, alpha, beta, bias, aux);
 			}
 		return;
 	}
@@ -130,7 +117,7 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 		for (int v = 0; v < NV; v++)
 			vstoreV(acc[r][v], v, out);
 		for (int c = 0; c < CN; c++)
-			store(C, (i0 + r) * N + j0 + c, i0 + r, out[c], alpha, beta, bias);
+			store(C, (i0 + r) * N + j0 + c, i0 + r, out[c], alpha, beta, bias, aux);
 	}
 }
 
@@ -139,7 +126,8 @@ __kernel void gemm_dot(const int M, const int N, const int K, const float alpha,
                        __global const float *restrict A,
                        __global const float *restrict B, const float beta,
                        __global float *restrict C,
-                       __global const float *restrict bias) {
+                       __global const float *restrict bias,
+                       __global float *restrict rowsum) {
 	const int j0 = get_global_id(0) * DC;
 	const int i0 = get_global_id(1) * DR;
 	if (i0 >= M || j0 >= N)
@@ -149,12 +137,14 @@ __kernel void gemm_dot(const int M, const int N, const int K, const float alpha,
 		ri[r] = min(i0 + r, M - 1);
 	for (int c = 0; c < DC; c++)
 		cj[c] = min(j0 + c, N - 1);
-	floatV acc[DR][DC];
+	floatV acc[DR][DC], sum[DR];
 #pragma unroll
-	for (int r = 0; r < DR; r++)
+	for (int r = 0; r < DR; r++) {
+		sum[r] = (floatV)(0.0f);
 #pragma unroll
 		for (int c = 0; c < DC; c++)
 			acc[r][c] = (floatV)(0.0f);
+	}
 	int k = 0;
 	for (; k + VW <= K; k += VW) {
 		floatV a[DR], b[DC];
@@ -165,16 +155,30 @@ __kernel void gemm_dot(const int M, const int N, const int K, const float alpha,
 		for (int c = 0; c < DC; c++)
 			b[c] = vloadV(0, B + cj[c] * K + k);
 #pragma unroll
-		for (int r = 0; r < DR; r++)
+		for (int r = 0; r < DR; r++) {
 #pragma unroll
 			for (int c = 0; c < DC; c++)
 				acc[r][c] = fma(a[r], b[c], acc[r][c]);
+#if ROWSUM
+			sum[r] += a[r];
+#endif
+		}
 	}
+#if ROWSUM
+	if (j0 == 0)
+		for (int r = 0; r < DR && i0 + r < M; r++) {
+			float s = HSUM(sum[r]);
+			for (int kk = k; kk < K; kk++)
+				s += A[ri[r] * K + kk];
+			const float v = alpha * s;
+			rowsum[i0 + r] = beta == 0.0f ? v : fma(beta, rowsum[i0 + r], v);
+		}
+#endif
 	for (int r = 0; r < DR && i0 + r < M; r++)
 		for (int c = 0; c < DC && j0 + c < N; c++) {
 			float s = HSUM(acc[r][c]);
 			for (int kk = k; kk < K; kk++)
 				s = fma(A[ri[r] * K + kk], B[cj[c] * K + kk], s);
-			store(C, (i0 + r) * N + j0 + c, i0 + r, s, alpha, beta, bias);
+			store(C, (i0 + r) * N + j0 + c, i0 + r, s, alpha, beta, bias, bias);
 		}
 }

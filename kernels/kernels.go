@@ -19,18 +19,19 @@ import (
 //go:embed *.cl
 var sources embed.FS
 
-// Source returns the embedded OpenCL C file name (such as "gemm.cl") with the
-// shared helpers of common.cl prepended, as the host builds it.
-func Source(name string) (string, error) {
-	common, err := sources.ReadFile("common.cl")
-	if err != nil {
-		return "", fmt.Errorf("read kernel source common.cl: %w", err)
+// Source returns the embedded OpenCL C files (such as "gemm.cl") joined in
+// order, after the shared helpers of common.cl, as the host builds them.
+func Source(files ...string) (string, error) {
+	var b strings.Builder
+	for _, name := range append([]string{"common.cl"}, files...) {
+		body, err := sources.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("read kernel source %s: %w", name, err)
+		}
+		b.Write(body)
+		b.WriteString("\n")
 	}
-	body, err := sources.ReadFile(name)
-	if err != nil {
-		return "", fmt.Errorf("read kernel source %s: %w", name, err)
-	}
-	return string(common) + "\n" + string(body), nil
+	return b.String(), nil
 }
 
 // Defines renders compile-time parameters as OpenCL build options

@@ -79,14 +79,16 @@ func (p GemmParams) tiledDefines() map[string]int {
 	return map[string]int{"TM": p.TM, "TN": p.TN, "TK": p.TK, "WM": p.WM, "WN": p.WN}
 }
 
-// Epilogue selects what the GEMM writes.
+// Epilogue selects what the GEMM writes (kernels/epilogue.cl).
 type Epilogue int
 
 // The GEMM epilogues.
 const (
-	Linear      Epilogue = iota // C = alpha·op(A)·op(B) + beta·C
-	BiasTanh                    // C = tanh(A·B + bias)
-	BiasSigmoid                 // C = σ(A·B + bias)
+	Linear       Epilogue = iota // C = alpha·op(A)·op(B) + beta·C
+	BiasTanh                     // C = tanh(A·B + bias)
+	BiasSigmoid                  // C = σ(A·B + bias)
+	TanhBackward                 // C = (Aᵀ·B) ⊙ (1 − T²), T the tanh output
+	SigmoidSub                   // C = σ(A·B + bias) − Y
 )
 
 // Ops launches cltrain's kernels on one context. Programs are built on first
@@ -156,13 +158,13 @@ func (o *Ops) DropEvents() {
 	o.events = nil
 }
 
-// kernel returns the named kernel of file built with defines, building and
+// kernel returns the named kernel of files built with defines, building and
 // caching the program on first use. key identifies the variant.
-func (o *Ops) kernel(key, file, name string, defines map[string]int) (*device.Kernel, error) {
+func (o *Ops) kernel(key, name string, defines map[string]int, files ...string) (*device.Kernel, error) {
 	if k, ok := o.kernels[key]; ok {
 		return k, nil
 	}
-	src, err := Source(file)
+	src, err := Source(files...)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +199,7 @@ func (o *Ops) launch(k *device.Kernel, global, local []int, args ...any) error {
 // Gemm computes c = alpha·op(a)·op(b) + beta·c, op transposing when tA or tB.
 // beta = 0 never reads c.
 func (o *Ops) Gemm(tA, tB bool, alpha float32, a, b Mat, beta float32, c Mat) error {
-	return o.gemmLaunch(Linear, tA, tB, alpha, a, b, beta, c, nil)
+	return o.runGemm(gemmCall{ep: Linear, tA: tA, tB: tB, alpha: alpha, a: a, b: b, beta: beta, c: c})
 }
 
 // GemmBias computes c = act(a·b + bias) for the BiasTanh and BiasSigmoid
@@ -209,45 +211,106 @@ func (o *Ops) GemmBias(act Epilogue, a, b Mat, bias *device.Buffer, c Mat) error
 	if bias == nil || bias.Len() < c.Rows {
 		return fmt.Errorf("gemm bias: need %d values", c.Rows)
 	}
-	return o.gemmLaunch(act, false, false, 1, a, b, 0, c, bias)
+	return o.runGemm(gemmCall{ep: act, alpha: 1, a: a, b: b, c: c, bias: bias})
 }
 
-func (o *Ops) gemmLaunch(ep Epilogue, tA, tB bool, alpha float32, a, b Mat, beta float32, c Mat, bias *device.Buffer) error {
-	m, k := a.Rows, a.Cols
-	if tA {
+// GemmSigmoidSub computes c = σ(a·b + bias) − y: the output layer's forward
+// pass and its gradient dZ = A − Y in one kernel.
+func (o *Ops) GemmSigmoidSub(a, b Mat, bias *device.Buffer, y, c Mat) error {
+	if bias == nil || bias.Len() < c.Rows || y.Rows != c.Rows || y.Cols != c.Cols {
+		return fmt.Errorf("gemm sigmoid-sub: C %s needs %d biases and labels of its shape, got %s", c, c.Rows, y)
+	}
+	return o.runGemm(gemmCall{ep: SigmoidSub, alpha: 1, a: a, b: b, c: c, bias: bias, aux: y.Buf})
+}
+
+// GemmTanhBackward computes c = (wᵀ·dz) ⊙ (1 − t²), the gradient of a tanh
+// layer's pre-activation from the next layer's, t being the layer's output.
+func (o *Ops) GemmTanhBackward(w, dz, t, c Mat) error {
+	if t.Rows != c.Rows || t.Cols != c.Cols {
+		return fmt.Errorf("gemm tanh-backward: C %s and activations %s differ", c, t)
+	}
+	return o.runGemm(gemmCall{ep: TanhBackward, tA: true, alpha: 1, a: w, b: dz, c: c, aux: t.Buf})
+}
+
+// GemmUpdate applies the SGD update of a layer from its pre-activation
+// gradient: w −= scale·dz·aᵀ and b −= scale·Σ_j dz[:, j], with scale = lr/m,
+// without storing dW or db. On CPU devices one kernel does both.
+func (o *Ops) GemmUpdate(dz, a Mat, scale float32, w Mat, b *device.Buffer) error {
+	if b == nil || b.Len() < w.Rows {
+		return fmt.Errorf("gemm update: W %s needs %d biases", w, w.Rows)
+	}
+	call := gemmCall{ep: Linear, tB: true, alpha: -scale, a: dz, b: a, beta: 1, c: w, rowsum: b}
+	if o.gemmKernel() == GemmCPU {
+		return o.runGemm(call)
+	}
+	call.rowsum = nil
+	if err := o.runGemm(call); err != nil {
+		return err
+	}
+	return o.rowSums(dz, -scale, 1, b)
+}
+
+// gemmCall is one GEMM launch: its epilogue, operands and the extra buffers
+// the epilogue reads (bias, aux) or the row sums it writes.
+type gemmCall struct {
+	ep          Epilogue
+	tA, tB      bool
+	alpha, beta float32
+	a, b, c     Mat
+	bias, aux   *device.Buffer
+	rowsum      *device.Buffer
+}
+
+func (o *Ops) gemmKernel() string { return o.gemm.kernelFor(o.c.Device) }
+
+func (o *Ops) runGemm(g gemmCall) error {
+	m, k := g.a.Rows, g.a.Cols
+	if g.tA {
 		m, k = k, m
 	}
-	kb, n := b.Rows, b.Cols
-	if tB {
+	kb, n := g.b.Rows, g.b.Cols
+	if g.tB {
 		kb, n = n, kb
 	}
-	if k != kb || c.Rows != m || c.Cols != n {
-		return fmt.Errorf("gemm shapes: op(A) %d×%d, op(B) %d×%d, C %s do not match", m, k, kb, n, c)
+	if k != kb || g.c.Rows != m || g.c.Cols != n {
+		return fmt.Errorf("gemm shapes: op(A) %d×%d, op(B) %d×%d, C %s do not match", m, k, kb, n, g.c)
 	}
+	// Unused pointer arguments must still be valid buffers.
+	bias, aux := g.bias, g.aux
 	if bias == nil {
-		bias = c.Buf // unused by the linear epilogue, but the argument must be valid
+		bias = g.c.Buf
 	}
-	args := []any{int32(m), int32(n), int32(k), alpha, a.Buf, b.Buf, beta, c.Buf, bias}
+	if aux == nil {
+		aux = g.c.Buf
+	}
 	p := o.gemm
 	var kern *device.Kernel
 	var global, local []int
 	var err error
 	switch {
-	case p.kernelFor(o.c.Device) == GemmCPU && !tB:
+	case p.kernelFor(o.c.Device) == GemmCPU && !g.tB:
+		// Skinny products (the output layer's single row) get a kernel
+		// specialised to their row count rather than a padded block.
 		defs := p.cpuDefines()
-		defs["TRANS_A"], defs["EPILOGUE"] = b2i(tA), int(ep)
-		kern, err = o.kernel(fmt.Sprintf("gemm_outer_t%d_e%d", b2i(tA), ep), "gemm_cpu.cl", "gemm_outer", defs)
-		cn := or(p.NV, 2) * or(p.VW, 16)
-		global = []int{ceilDiv(m, or(p.RM, 12)), ceilDiv(n, cn)}
-	case p.kernelFor(o.c.Device) == GemmCPU && !tA:
+		rm := min(or(p.RM, 12), m)
+		defs["RM"], defs["TRANS_A"], defs["EPILOGUE"] = rm, b2i(g.tA), int(g.ep)
+		kern, err = o.kernel(fmt.Sprintf("gemm_outer_t%d_e%d_rm%d", b2i(g.tA), g.ep, rm), "gemm_outer", defs, "epilogue.cl", "gemm_cpu.cl")
+		global = []int{ceilDiv(m, rm), ceilDiv(n, or(p.NV, 2)*or(p.VW, 16))}
+	case p.kernelFor(o.c.Device) == GemmCPU && !g.tA && g.ep == Linear:
 		defs := p.cpuDefines()
-		defs["EPILOGUE"] = int(ep)
-		kern, err = o.kernel(fmt.Sprintf("gemm_dot_e%d", ep), "gemm_cpu.cl", "gemm_dot", defs)
+		defs["ROWSUM"] = b2i(g.rowsum != nil)
+		kern, err = o.kernel(fmt.Sprintf("gemm_dot_s%d", defs["ROWSUM"]), "gemm_dot", defs, "epilogue.cl", "gemm_cpu.cl")
 		global = []int{ceilDiv(n, or(p.DC, 4)), ceilDiv(m, or(p.DR, 4))}
+		if g.rowsum != nil {
+			aux = g.rowsum
+		}
 	default:
+		if g.rowsum != nil {
+			return fmt.Errorf("gemm: row sums need the %s kernel's NT form", GemmCPU)
+		}
 		defs := p.tiledDefines()
-		defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(tA), b2i(tB), int(ep)
-		kern, err = o.kernel(fmt.Sprintf("gemm_t%d%d_e%d", b2i(tA), b2i(tB), ep), "gemm.cl", "gemm", defs)
+		defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(g.tA), b2i(g.tB), int(g.ep)
+		kern, err = o.kernel(fmt.Sprintf("gemm_t%d%d_e%d", b2i(g.tA), b2i(g.tB), g.ep), "gemm", defs, "epilogue.cl", "gemm.cl")
 		rn, rm := p.TN/p.WN, p.TM/p.WM
 		global = []int{ceilDiv(n, p.TN) * rn, ceilDiv(m, p.TM) * rm}
 		local = []int{rn, rm}
@@ -255,7 +318,7 @@ func (o *Ops) gemmLaunch(ep Epilogue, tA, tB bool, alpha float32, a, b Mat, beta
 	if err != nil {
 		return err
 	}
-	if err := o.launch(kern, global, local, args...); err != nil {
+	if err := o.launch(kern, global, local, int32(m), int32(n), int32(k), g.alpha, g.a.Buf, g.b.Buf, g.beta, g.c.Buf, bias, aux); err != nil {
 		return fmt.Errorf("gemm: %w", err)
 	}
 	return nil
@@ -283,7 +346,7 @@ func (o *Ops) biasAct(name string, z Mat, bias *device.Buffer, out Mat) error {
 	if z.Rows != out.Rows || z.Cols != out.Cols || bias == nil || bias.Len() < z.Rows {
 		return fmt.Errorf("%s: z %s, out %s and a bias of %d rows do not match", name, z, out, z.Rows)
 	}
-	k, err := o.kernel(name, "elementwise.cl", name, nil)
+	k, err := o.kernel(name, name, nil, "elementwise.cl")
 	if err != nil {
 		return err
 	}
@@ -304,7 +367,7 @@ func (o *Ops) binary(name string, a, b, out Mat) error {
 	if a.Rows != b.Rows || a.Cols != b.Cols || a.Rows != out.Rows || a.Cols != out.Cols {
 		return fmt.Errorf("%s: shapes %s, %s, %s differ", name, a, b, out)
 	}
-	k, err := o.kernel(name, "elementwise.cl", name, nil)
+	k, err := o.kernel(name, name, nil, "elementwise.cl")
 	if err != nil {
 		return err
 	}
@@ -316,7 +379,7 @@ func (o *Ops) SGD(w, dw *device.Buffer, n int, lr float32) error {
 	if w.Len() < n || dw.Len() < n {
 		return fmt.Errorf("sgd: %d elements, buffers hold %d and %d", n, w.Len(), dw.Len())
 	}
-	k, err := o.kernel("sgd", "elementwise.cl", "sgd", nil)
+	k, err := o.kernel("sgd", "sgd", nil, "elementwise.cl")
 	if err != nil {
 		return err
 	}
@@ -329,7 +392,7 @@ func (o *Ops) GatherCols(src Mat, idx *device.Buffer, off int, dst Mat) error {
 	if src.Rows != dst.Rows || off < 0 || idx.Len() < off+dst.Cols {
 		return fmt.Errorf("gather_cols: src %s, dst %s, indices %d+%d of %d", src, dst, off, dst.Cols, idx.Len())
 	}
-	k, err := o.kernel("gather_cols", "elementwise.cl", "gather_cols", nil)
+	k, err := o.kernel("gather_cols", "gather_cols", nil, "elementwise.cl")
 	if err != nil {
 		return err
 	}
@@ -338,15 +401,20 @@ func (o *Ops) GatherCols(src Mat, idx *device.Buffer, off int, dst Mat) error {
 
 // RowSums computes out[i] = scale·Σ_j a[i, j].
 func (o *Ops) RowSums(a Mat, scale float32, out *device.Buffer) error {
+	return o.rowSums(a, scale, 0, out)
+}
+
+// rowSums computes out[i] = scale·Σ_j a[i, j] + beta·out[i].
+func (o *Ops) rowSums(a Mat, scale, beta float32, out *device.Buffer) error {
 	if out.Len() < a.Rows {
 		return fmt.Errorf("row_sums: %s input, output holds %d", a, out.Len())
 	}
-	k, err := o.kernel("row_sums", "reduce.cl", "row_sums", nil)
+	k, err := o.kernel("row_sums", "row_sums", nil, "reduce.cl")
 	if err != nil {
 		return err
 	}
 	wg := o.reduceWG
-	return o.launch(k, []int{wg, a.Rows}, []int{wg, 1}, int32(a.Rows), int32(a.Cols), scale, a.Buf, out, device.Local(4*wg))
+	return o.launch(k, []int{wg, a.Rows}, []int{wg, 1}, int32(a.Rows), int32(a.Cols), scale, beta, a.Buf, out, device.Local(4*wg))
 }
 
 // Cost writes to out[0] the binary cross-entropy of labels y (1×m) given the
@@ -356,7 +424,7 @@ func (o *Ops) Cost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer) error 
 	if z.Rows != 1 || y.Rows != 1 || z.Cols != y.Cols || out.Len() < 2 {
 		return fmt.Errorf("bce_cost: logits %s and labels %s must both be 1×m, out hold 2 values", z, y)
 	}
-	k, err := o.kernel("bce_cost", "reduce.cl", "bce_cost", nil)
+	k, err := o.kernel("bce_cost", "bce_cost", nil, "reduce.cl")
 	if err != nil {
 		return err
 	}
@@ -397,7 +465,7 @@ func (o *Ops) TinyTrain(x, y Mat, w1, b1, w2, b2 Mat, first, steps, logEvery int
 		return fmt.Errorf("tiny_train: %d evaluated steps need %d values, the buffer holds %d", logged, 2*logged, evals.Len())
 	}
 	key := fmt.Sprintf("tiny_train_nx%d_nh%d", nx, nh)
-	k, err := o.kernel(key, "tiny.cl", "tiny_train", map[string]int{"NX": nx, "NH": nh})
+	k, err := o.kernel(key, "tiny_train", map[string]int{"NX": nx, "NH": nh}, "tiny.cl")
 	if err != nil {
 		return err
 	}

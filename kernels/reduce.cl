@@ -1,17 +1,18 @@
 // Reductions: one work-group per output, any work-group size; scratch is a
 // local buffer of one float per work-item.
 
-// out[i] = scale·Σ_j a[i, j]; work-group i sums row i (db = (1/m) Σ dZ).
+// out[i] = scale·Σ_j a[i, j] + beta·out[i] (beta = 0 never reads out);
+// work-group i sums row i (db = (1/m) Σ dZ).
 __kernel void row_sums(const int rows, const int cols, const float scale,
-                       __global const float *a, __global float *out,
-                       __local float *scratch) {
+                       const float beta, __global const float *a,
+                       __global float *out, __local float *scratch) {
 	const int i = get_group_id(1);
 	float s = 0.0f;
 	for (int j = get_local_id(0); j < cols; j += get_local_size(0))
 		s += a[i * cols + j];
 	s = group_sum(s, scratch);
 	if (get_local_id(0) == 0 && i < rows)
-		out[i] = scale * s;
+		out[i] = beta == 0.0f ? scale * s : fma(beta, out[i], scale * s);
 }
 
 // out[0] = (1/cols)·Σ_j [y·softplus(−z) + (1−y)·softplus(z)] with z = zb[j] +
