@@ -4,33 +4,54 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/cltrain/cltrain/cpuref"
 )
 
-// CPU is the float64 reference backend: every op is package cpuref's.
+// CPU is the host backend: every op is package cpuref's, in float64
+// (NewCPU, the reference) or float32 (NewCPU32), and the GEMMs run on
+// gonum's current BLAS of that precision (gonum's own Go code unless
+// blas64.Use or blas32.Use installed another, such as OpenBLAS).
 type CPU struct {
-	x, y  *mat.Dense
-	p     Params
+	x, y  *mat.Dense // the training set as loaded
 	order []int
+	net   network
 }
 
 var _ Backend = (*CPU)(nil)
 
-// NewCPU returns an empty CPU backend; Load gives it data and parameters.
-func NewCPU() *CPU { return &CPU{} }
+// network is the part of the CPU backend that depends on the precision: the
+// training set and parameters in that precision and the passes over them.
+type network interface {
+	name() string
+	load(x, y *mat.Dense, p Params)
+	step(b Batch, order []int, lr float64, eval bool) Eval
+	evaluate() Eval
+	params() Params
+}
 
-// Name describes the backend.
-func (c *CPU) Name() string { return "cpu float64 (gonum)" }
+// NewCPU returns an empty float64 CPU backend, the reference; Load gives it
+// data and parameters.
+func NewCPU() *CPU { return &CPU{net: &hostNet[float64, blas64.General]{ops: float64Ops}} }
+
+// NewCPU32 returns an empty float32 CPU backend: the ops of NewCPU on float32
+// data and parameters, with gonum's blas32 for the GEMMs.
+func NewCPU32() *CPU { return &CPU{net: &hostNet[float32, blas32.General]{ops: float32Ops}} }
+
+// Name describes the backend: its precision and the BLAS installed now, for
+// example "cpu float32 (gonum)".
+func (c *CPU) Name() string { return c.net.name() }
 
 // Load keeps copies of the data and parameters.
 func (c *CPU) Load(x, y *mat.Dense, p Params) error {
 	if err := checkLoad(x, y, p); err != nil {
 		return err
 	}
-	c.x, c.y, c.p, c.order = mat.DenseCopyOf(x), mat.DenseCopyOf(y), p.Clone(), nil
+	c.x, c.y, c.order = mat.DenseCopyOf(x), mat.DenseCopyOf(y), nil
+	c.net.load(c.x, c.y, p)
 	return nil
 }
 
@@ -46,81 +67,147 @@ func (c *CPU) Shuffle(perm []int) error {
 
 // Step runs one iteration of gradient descent on batch b.
 func (c *CPU) Step(b Batch, lr float64, eval bool) (Eval, error) {
-	x, y, err := c.batch(b)
-	if err != nil {
-		return Eval{}, err
+	if c.x == nil {
+		return Eval{}, fmt.Errorf("step: no data loaded")
 	}
-	f := forward(c.p, x)
-	var e Eval
-	if eval {
-		e = f.eval(y)
+	if _, m := c.x.Dims(); b.Size <= 0 || b.Offset < 0 || b.Offset+b.Size > m {
+		return Eval{}, fmt.Errorf("batch %+v out of range for %d examples", b, m)
 	}
-	g := backward(c.p, f, y)
-	for l := range c.p.W {
-		cpuref.SGD(c.p.W[l].RawMatrix(), g.W[l].RawMatrix(), lr)
-		cpuref.SGDVec(c.p.B[l].RawMatrix().Data, g.B[l].RawMatrix().Data, lr)
-	}
-	return e, nil
+	return c.net.step(b, c.order, lr, eval), nil
 }
 
 // Evaluate returns the cost and accuracy on the whole training set.
 func (c *CPU) Evaluate() (Eval, error) {
-	return forward(c.p, c.x).eval(c.y), nil
+	if c.x == nil {
+		return Eval{}, fmt.Errorf("evaluate: no data loaded")
+	}
+	return c.net.evaluate(), nil
 }
 
 // Params returns a copy of the current parameters.
-func (c *CPU) Params() (Params, error) { return c.p.Clone(), nil }
+func (c *CPU) Params() (Params, error) { return c.net.params(), nil }
 
 // Close does nothing: the CPU backend holds only Go memory.
 func (c *CPU) Close() error { return nil }
 
-// batch returns the examples of b as matrices.
-func (c *CPU) batch(b Batch) (x, y *mat.Dense, err error) {
-	nx, m := c.x.Dims()
-	if b.Size <= 0 || b.Offset < 0 || b.Offset+b.Size > m {
-		return nil, nil, fmt.Errorf("batch %+v out of range for %d examples", b, m)
+// cpuFloat is the element type of a CPU backend.
+type cpuFloat interface{ float32 | float64 }
+
+// precision is what the CPU backend needs in one precision: cpuref's ops on
+// that precision's gonum matrix type G, and the conversions between G and
+// mat.Dense.
+type precision[T cpuFloat, G any] struct {
+	name         string
+	gemm         func(tA, tB blas.Transpose, alpha T, a, b G, beta T, c G)
+	biasTanh     func(z G, bias []T, out G)
+	biasSigmoid  func(z G, bias []T, out G)
+	sub          func(a, b, out G)
+	tanhBackward func(da, a, out G)
+	rowSums      func(a G, scale T, out []T)
+	cost         func(z, y G) float64
+	sgd          func(w, dw G, lr T)
+	sgdVec       func(w, dw []T, lr T)
+	// view returns the rows×cols matrix of data with the given stride.
+	view func(rows, cols, stride int, data []T) G
+	dims func(g G) (rows, cols int)
+	data func(g G) []T
+	// fromDense returns m as a G; it may share m's memory.
+	fromDense func(m *mat.Dense) G
+	// toDense returns a copy of a dense G.
+	toDense func(g G) *mat.Dense
+	// blas returns the BLAS implementation gonum uses now in this precision.
+	blas func() any
+}
+
+var float64Ops = &precision[float64, blas64.General]{
+	name: "float64", gemm: cpuref.Gemm, biasTanh: cpuref.BiasTanh, biasSigmoid: cpuref.BiasSigmoid,
+	sub: cpuref.Sub, tanhBackward: cpuref.TanhBackward, rowSums: cpuref.RowSums,
+	cost: cpuref.CostFromLogits, sgd: cpuref.SGD, sgdVec: cpuref.SGDVec,
+	view: func(r, c, s int, d []float64) blas64.General {
+		return blas64.General{Rows: r, Cols: c, Stride: s, Data: d}
+	},
+	dims:      func(g blas64.General) (int, int) { return g.Rows, g.Cols },
+	data:      func(g blas64.General) []float64 { return g.Data },
+	fromDense: (*mat.Dense).RawMatrix,
+	toDense: func(g blas64.General) *mat.Dense {
+		return mat.NewDense(g.Rows, g.Cols, append([]float64(nil), g.Data[:g.Rows*g.Cols]...))
+	},
+	blas: func() any { return blas64.Implementation() },
+}
+
+var float32Ops = &precision[float32, blas32.General]{
+	name: "float32", gemm: cpuref.Gemm32, biasTanh: cpuref.BiasTanh32, biasSigmoid: cpuref.BiasSigmoid32,
+	sub: cpuref.Sub32, tanhBackward: cpuref.TanhBackward32, rowSums: cpuref.RowSums32,
+	cost: cpuref.CostFromLogits32, sgd: cpuref.SGD32, sgdVec: cpuref.SGDVec32,
+	view: func(r, c, s int, d []float32) blas32.General {
+		return blas32.General{Rows: r, Cols: c, Stride: s, Data: d}
+	},
+	dims:      func(g blas32.General) (int, int) { return g.Rows, g.Cols },
+	data:      func(g blas32.General) []float32 { return g.Data },
+	fromDense: cpuref.ToGeneral32,
+	toDense:   cpuref.ToDense,
+	blas:      func() any { return blas32.Implementation() },
+}
+
+// blasName names a gonum BLAS implementation: its Name method's answer when
+// it has one (OpenBLAS says its version and build), else "gonum".
+func blasName(impl any) string {
+	if n, ok := impl.(interface{ Name() string }); ok {
+		return n.Name()
 	}
-	if c.order == nil {
-		if b.Offset == 0 && b.Size == m {
-			return c.x, c.y, nil
-		}
-		return c.x.Slice(0, nx, b.Offset, b.Offset+b.Size).(*mat.Dense), c.y.Slice(0, 1, b.Offset, b.Offset+b.Size).(*mat.Dense), nil
+	return "gonum"
+}
+
+// zeros returns a zeroed rows×cols matrix.
+func (o *precision[T, G]) zeros(rows, cols int) G {
+	return o.view(rows, cols, cols, make([]T, rows*cols))
+}
+
+// layers returns the weights and biases of p in this precision; the float64
+// ones share p's memory.
+func (o *precision[T, G]) layers(p Params) (w []G, b [][]T) {
+	for l := range p.W {
+		w = append(w, o.fromDense(p.W[l]))
+		b = append(b, o.data(o.fromDense(p.B[l])))
 	}
-	x, y = mat.NewDense(nx, b.Size, nil), mat.NewDense(1, b.Size, nil)
-	for j := 0; j < b.Size; j++ {
-		src := c.order[b.Offset+j]
-		for i := 0; i < nx; i++ {
-			x.Set(i, j, c.x.At(i, src))
-		}
-		y.Set(0, j, c.y.At(0, src))
+	return w, b
+}
+
+// params returns a float64 copy of the weights and biases.
+func (o *precision[T, G]) params(w []G, b [][]T) Params {
+	var p Params
+	for l := range w {
+		p.W = append(p.W, o.toDense(w[l]))
+		p.B = append(p.B, o.toDense(o.view(len(b[l]), 1, 1, b[l])))
 	}
-	return x, y, nil
+	return p
 }
 
 // pass holds a forward pass: a[0] is the input, a[l] the activation of
 // layer l, and logits the output layer's pre-activation (bias included).
-type pass struct {
-	a      []blas64.General
-	logits blas64.General
+type pass[T cpuFloat, G any] struct {
+	ops    *precision[T, G]
+	a      []G
+	logits G
 }
 
-// forward runs the network on x with the cpuref ops.
-func forward(p Params, x *mat.Dense) pass {
-	_, m := x.Dims()
-	f := pass{a: []blas64.General{x.RawMatrix()}}
-	last := len(p.W) - 1
-	for l, w := range p.W {
-		rows, _ := w.Dims()
-		z := general(rows, m)
-		cpuref.Gemm(blas.NoTrans, blas.NoTrans, 1, w.RawMatrix(), f.a[l], 0, z)
-		a := general(rows, m)
-		bias := p.B[l].RawMatrix().Data
+// forward runs the network of weights w and biases b on x.
+func (o *precision[T, G]) forward(w []G, b [][]T, x G) pass[T, G] {
+	_, m := o.dims(x)
+	f := pass[T, G]{ops: o, a: []G{x}}
+	last := len(w) - 1
+	for l := range w {
+		rows := len(b[l])
+		z := o.zeros(rows, m)
+		o.gemm(blas.NoTrans, blas.NoTrans, 1, w[l], f.a[l], 0, z)
+		a := o.zeros(rows, m)
 		if l < last {
-			cpuref.BiasTanh(z, bias, a)
+			o.biasTanh(z, b[l], a)
 		} else {
-			cpuref.BiasSigmoid(z, bias, a)
-			for j := 0; j < m; j++ {
-				z.Data[j] += bias[0]
+			o.biasSigmoid(z, b[l], a)
+			zd := o.data(z)
+			for j := range m {
+				zd[j] += b[l][0]
 			}
 			f.logits = z
 		}
@@ -130,46 +217,123 @@ func forward(p Params, x *mat.Dense) pass {
 }
 
 // eval returns the cost (from the logits) and the accuracy against y.
-func (f pass) eval(y *mat.Dense) Eval {
-	yr := y.RawMatrix()
+func (f pass[T, G]) eval(y *mat.Dense) Eval { return f.evalOn(f.ops.fromDense(y)) }
+
+// evalOn is eval with the labels in the pass's precision.
+func (f pass[T, G]) evalOn(y G) Eval {
+	o := f.ops
+	_, m := o.dims(f.logits)
+	z, yd := o.data(f.logits), o.data(y)
 	right := 0
-	for j := 0; j < f.logits.Cols; j++ {
-		if (f.logits.Data[j] > 0) == (yr.Data[j] > 0.5) {
+	for j := range m {
+		if (z[j] > 0) == (yd[j] > 0.5) {
 			right++
 		}
 	}
-	return Eval{Cost: cpuref.CostFromLogits(f.logits, yr), Accuracy: float64(right) / float64(f.logits.Cols)}
+	return Eval{Cost: o.cost(f.logits, y), Accuracy: float64(right) / float64(m)}
 }
 
-// backward returns the gradients of the cost with respect to every
-// parameter, as Params of the same shapes.
-func backward(p Params, f pass, y *mat.Dense) Params {
-	L := len(p.W)
-	m := f.a[0].Cols
-	g := Params{W: make([]*mat.Dense, L), B: make([]*mat.Dense, L)}
-	dz := general(1, m)
-	cpuref.Sub(f.a[L], y.RawMatrix(), dz)
+// backward returns the gradients of the cost with respect to the weights w
+// and the biases.
+func (o *precision[T, G]) backward(w []G, f pass[T, G], y G) (dw []G, db [][]T) {
+	L := len(w)
+	_, m := o.dims(f.a[0])
+	scale := 1 / T(m)
+	dw, db = make([]G, L), make([][]T, L)
+	dz := o.zeros(1, m)
+	o.sub(f.a[L], y, dz)
 	for l := L - 1; l >= 0; l-- {
-		rows, cols := p.W[l].Dims()
-		dw := general(rows, cols)
-		cpuref.Gemm(blas.NoTrans, blas.Trans, 1/float64(m), dz, f.a[l], 0, dw)
-		db := make([]float64, rows)
-		cpuref.RowSums(dz, 1/float64(m), db)
-		g.W[l] = mat.NewDense(rows, cols, dw.Data)
-		g.B[l] = mat.NewDense(rows, 1, db)
+		rows, cols := o.dims(w[l])
+		dw[l] = o.zeros(rows, cols)
+		o.gemm(blas.NoTrans, blas.Trans, scale, dz, f.a[l], 0, dw[l])
+		db[l] = make([]T, rows)
+		o.rowSums(dz, scale, db[l])
 		if l == 0 {
 			break
 		}
-		da := general(cols, m)
-		cpuref.Gemm(blas.Trans, blas.NoTrans, 1, p.W[l].RawMatrix(), dz, 0, da)
-		cpuref.TanhBackward(da, f.a[l], da)
+		da := o.zeros(cols, m)
+		o.gemm(blas.Trans, blas.NoTrans, 1, w[l], dz, 0, da)
+		o.tanhBackward(da, f.a[l], da)
 		dz = da
 	}
-	return g
+	return dw, db
 }
 
-func general(rows, cols int) blas64.General {
-	return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float64, rows*cols)}
+// hostNet is the network of a CPU backend in one precision.
+type hostNet[T cpuFloat, G any] struct {
+	ops  *precision[T, G]
+	x, y G
+	w    []G
+	b    [][]T
+}
+
+func (h *hostNet[T, G]) name() string {
+	return fmt.Sprintf("cpu %s (%s)", h.ops.name, blasName(h.ops.blas()))
+}
+
+// load takes x, y and a copy of p; the float64 network shares x and y.
+func (h *hostNet[T, G]) load(x, y *mat.Dense, p Params) {
+	h.x, h.y = h.ops.fromDense(x), h.ops.fromDense(y)
+	h.w, h.b = h.ops.layers(p.Clone())
+}
+
+// batch returns the examples of b, in the given order when there is one.
+func (h *hostNet[T, G]) batch(b Batch, order []int) (x, y G) {
+	o := h.ops
+	nx, m := o.dims(h.x)
+	xd, yd := o.data(h.x), o.data(h.y)
+	if order == nil {
+		if b.Offset == 0 && b.Size == m {
+			return h.x, h.y
+		}
+		return o.view(nx, b.Size, m, xd[b.Offset:]), o.view(1, b.Size, m, yd[b.Offset:])
+	}
+	x, y = o.zeros(nx, b.Size), o.zeros(1, b.Size)
+	bx, by := o.data(x), o.data(y)
+	for j := range b.Size {
+		src := order[b.Offset+j]
+		for i := range nx {
+			bx[i*b.Size+j] = xd[i*m+src]
+		}
+		by[j] = yd[src]
+	}
+	return x, y
+}
+
+func (h *hostNet[T, G]) step(b Batch, order []int, lr float64, eval bool) Eval {
+	x, y := h.batch(b, order)
+	f := h.ops.forward(h.w, h.b, x)
+	var e Eval
+	if eval {
+		e = f.evalOn(y)
+	}
+	dw, db := h.ops.backward(h.w, f, y)
+	for l := range h.w {
+		h.ops.sgd(h.w[l], dw[l], T(lr))
+		h.ops.sgdVec(h.b[l], db[l], T(lr))
+	}
+	return e
+}
+
+func (h *hostNet[T, G]) evaluate() Eval {
+	return h.ops.forward(h.w, h.b, h.x).evalOn(h.y)
+}
+
+func (h *hostNet[T, G]) params() Params { return h.ops.params(h.w, h.b) }
+
+// forward runs the network p on x in float64 with the reference ops.
+func forward(p Params, x *mat.Dense) pass[float64, blas64.General] {
+	w, b := float64Ops.layers(p)
+	return float64Ops.forward(w, b, x.RawMatrix())
+}
+
+// backward returns the float64 reference gradients of the cost of the
+// forward pass f of p with respect to every parameter, as Params of the same
+// shapes.
+func backward(p Params, f pass[float64, blas64.General], y *mat.Dense) Params {
+	w, _ := float64Ops.layers(p)
+	dw, db := float64Ops.backward(w, f, y.RawMatrix())
+	return float64Ops.params(dw, db)
 }
 
 // checkLoad validates what Load is given.

@@ -34,6 +34,7 @@ var backends = []struct {
 		b.NoFusion = true
 		return b
 	}},
+	{"cpu32", func(t *testing.T) Backend { return NewCPU32() }},
 }
 
 // problem returns a random classification problem with a learnable rule:

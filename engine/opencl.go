@@ -25,7 +25,7 @@ type OpenCL struct {
 	yb    kernels.Mat
 
 	w, b   []kernels.Mat // parameters per layer
-	dw, db []kernels.Mat // their gradients
+	dw, db []kernels.Mat // their gradients, when NoFusion
 	a      []kernels.Mat // activations per layer, m columns of room
 	dz     []kernels.Mat // pre-activation gradients per layer
 	logits kernels.Mat   // output pre-activation without bias (1×m), for the cost
@@ -35,8 +35,8 @@ type OpenCL struct {
 	shuffled  bool
 	tinyEvals *device.Buffer
 
-	// NoFusion turns off the one-launch training of small networks, so that
-	// every op runs as its own kernel.
+	// NoFusion, set before Load, makes every op its own kernel: no GEMM
+	// epilogues, no fused update, no one-launch training of small networks.
 	NoFusion bool
 	// TinyWG sets the work-group size of the one-launch kernel (0: by device).
 	TinyWG int
@@ -114,13 +114,16 @@ func (o *OpenCL) Load(x, y *mat.Dense, p Params) error {
 		if err != nil {
 			return fmt.Errorf("load b%d: %w", l+1, err)
 		}
-		dw, err := o.alloc(rows, cols)
-		if err != nil {
-			return fmt.Errorf("allocate dW%d: %w", l+1, err)
-		}
-		db, err := o.alloc(rows, 1)
-		if err != nil {
-			return fmt.Errorf("allocate db%d: %w", l+1, err)
+		if o.NoFusion { // the fused update never stores dW and db
+			dw, err := o.alloc(rows, cols)
+			if err != nil {
+				return fmt.Errorf("allocate dW%d: %w", l+1, err)
+			}
+			db, err := o.alloc(rows, 1)
+			if err != nil {
+				return fmt.Errorf("allocate db%d: %w", l+1, err)
+			}
+			o.dw, o.db = append(o.dw, dw), append(o.db, db)
 		}
 		a, err := o.alloc(rows, o.m)
 		if err != nil {
@@ -130,7 +133,7 @@ func (o *OpenCL) Load(x, y *mat.Dense, p Params) error {
 		if err != nil {
 			return fmt.Errorf("allocate dZ%d: %w", l+1, err)
 		}
-		o.w, o.b, o.dw, o.db = append(o.w, w), append(o.b, b), append(o.dw, dw), append(o.db, db)
+		o.w, o.b = append(o.w, w), append(o.b, b)
 		o.a, o.dz = append(o.a, a), append(o.dz, dz)
 	}
 	if o.logits, err = o.alloc(1, o.m); err != nil {
@@ -189,35 +192,48 @@ func (o *OpenCL) batch(b Batch) (x, y kernels.Mat, err error) {
 	return x, y, o.ops.GatherCols(o.y, o.order, b.Offset, y)
 }
 
-// forward queues the forward pass over n examples of x, and when eval the
-// output logits and the cost kernel.
-func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
-	n := x.Cols
+// hidden queues the hidden layers' forward pass over the columns of x.
+func (o *OpenCL) hidden(x kernels.Mat) error {
 	in := x
-	last := len(o.w) - 1
-	for l := range o.w {
-		act := kernels.BiasTanh
-		if l == last {
-			act = kernels.BiasSigmoid
-		}
-		out := cols(o.a[l], n)
-		if err := o.ops.GemmBias(act, o.w[l], in, o.b[l].Buf, out); err != nil {
+	for l := 0; l < len(o.w)-1; l++ {
+		out := cols(o.a[l], x.Cols)
+		if err := o.ops.GemmBias(kernels.BiasTanh, o.w[l], in, o.b[l].Buf, out); err != nil {
 			return fmt.Errorf("forward layer %d: %w", l+1, err)
 		}
 		in = out
 	}
-	if !eval {
-		return nil
-	}
-	var prev kernels.Mat = x
-	if last > 0 {
-		prev = cols(o.a[last-1], n)
-	}
-	z := cols(o.logits, n)
-	if err := o.ops.Gemm(false, false, 1, o.w[last], prev, 0, z); err != nil {
+	return nil
+}
+
+// cost queues the output logits from the last hidden activation in and the
+// cost and accuracy kernel against y.
+func (o *OpenCL) cost(in, y kernels.Mat) error {
+	last := len(o.w) - 1
+	z := cols(o.logits, in.Cols)
+	if err := o.ops.Gemm(false, false, 1, o.w[last], in, 0, z); err != nil {
 		return fmt.Errorf("output logits: %w", err)
 	}
 	return o.ops.Cost(z, o.b[last].Buf, y, o.evalB)
+}
+
+// forward queues the whole forward pass over the columns of x, storing every
+// activation, and when eval the cost against y.
+func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
+	if err := o.hidden(x); err != nil {
+		return err
+	}
+	last := len(o.w) - 1
+	in := x
+	if last > 0 {
+		in = cols(o.a[last-1], x.Cols)
+	}
+	if err := o.ops.GemmBias(kernels.BiasSigmoid, o.w[last], in, o.b[last].Buf, cols(o.a[last], x.Cols)); err != nil {
+		return fmt.Errorf("forward output layer: %w", err)
+	}
+	if !eval {
+		return nil
+	}
+	return o.cost(in, y)
 }
 
 // readEval waits for the cost kernel and returns its result.
@@ -238,15 +254,74 @@ func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
 	if err != nil {
 		return Eval{}, err
 	}
-	if err := o.forward(x, y, eval); err != nil {
+	if o.NoFusion {
+		err = o.stepUnfused(x, y, lr, eval)
+	} else {
+		err = o.stepFused(x, y, lr, eval)
+	}
+	if err != nil || !eval {
 		return Eval{}, err
+	}
+	return o.readEval()
+}
+
+// stepFused queues an iteration in 2L+1 launches (L layers): the hidden
+// layers' forward GEMMs with bias and tanh, the output's with the sigmoid and
+// the subtraction of Y giving dZ_L, then per layer the GEMM that carries the
+// gradient back through tanh and the GEMM that applies the update (weights
+// and biases) without storing dW or db.
+func (o *OpenCL) stepFused(x, y kernels.Mat, lr float64, eval bool) error {
+	n := x.Cols
+	L := len(o.w)
+	if err := o.hidden(x); err != nil {
+		return err
+	}
+	in := x
+	if L > 1 {
+		in = cols(o.a[L-2], n)
+	}
+	if eval {
+		if err := o.cost(in, y); err != nil {
+			return err
+		}
+	}
+	dz := cols(o.dz[L-1], n)
+	if err := o.ops.GemmSigmoidSub(o.w[L-1], in, o.b[L-1].Buf, y, dz); err != nil {
+		return fmt.Errorf("forward output layer: %w", err)
+	}
+	scale := float32(lr) / float32(n)
+	for l := L - 1; l >= 0; l-- {
+		prev := x
+		if l > 0 {
+			prev = cols(o.a[l-1], n)
+			// Uses W_l before its update.
+			if err := o.ops.GemmTanhBackward(o.w[l], dz, prev, cols(o.dz[l-1], n)); err != nil {
+				return fmt.Errorf("backward dZ%d: %w", l, err)
+			}
+		}
+		if err := o.ops.GemmUpdate(dz, prev, scale, o.w[l], o.b[l].Buf); err != nil {
+			return fmt.Errorf("update layer %d: %w", l+1, err)
+		}
+		if l > 0 {
+			dz = cols(o.dz[l-1], n)
+		}
+	}
+	return nil
+}
+
+// stepUnfused queues an iteration with one launch per op: the forward GEMMs
+// with their activations, A − Y, dW, db, dA and the tanh gradient per layer,
+// and one SGD launch per parameter.
+func (o *OpenCL) stepUnfused(x, y kernels.Mat, lr float64, eval bool) error {
+	if err := o.forward(x, y, eval); err != nil {
+		return err
 	}
 	n := x.Cols
 	L := len(o.w)
 	scale := 1 / float32(n)
 	dz := cols(o.dz[L-1], n)
 	if err := o.ops.Sub(cols(o.a[L-1], n), y, dz); err != nil {
-		return Eval{}, fmt.Errorf("backward: %w", err)
+		return fmt.Errorf("backward: %w", err)
 	}
 	for l := L - 1; l >= 0; l-- {
 		prev := x
@@ -254,40 +329,47 @@ func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
 			prev = cols(o.a[l-1], n)
 		}
 		if err := o.ops.Gemm(false, true, scale, dz, prev, 0, o.dw[l]); err != nil {
-			return Eval{}, fmt.Errorf("backward dW%d: %w", l+1, err)
+			return fmt.Errorf("backward dW%d: %w", l+1, err)
 		}
 		if err := o.ops.RowSums(dz, scale, o.db[l].Buf); err != nil {
-			return Eval{}, fmt.Errorf("backward db%d: %w", l+1, err)
+			return fmt.Errorf("backward db%d: %w", l+1, err)
 		}
 		if l == 0 {
 			break
 		}
 		da := cols(o.dz[l-1], n)
 		if err := o.ops.Gemm(true, false, 1, o.w[l], dz, 0, da); err != nil {
-			return Eval{}, fmt.Errorf("backward dA%d: %w", l, err)
+			return fmt.Errorf("backward dA%d: %w", l, err)
 		}
 		if err := o.ops.TanhBackward(da, prev, da); err != nil {
-			return Eval{}, fmt.Errorf("backward dZ%d: %w", l, err)
+			return fmt.Errorf("backward dZ%d: %w", l, err)
 		}
 		dz = da
 	}
 	for l := range o.w {
 		if err := o.ops.SGD(o.w[l].Buf, o.dw[l].Buf, o.w[l].Len(), float32(lr)); err != nil {
-			return Eval{}, fmt.Errorf("update W%d: %w", l+1, err)
+			return fmt.Errorf("update W%d: %w", l+1, err)
 		}
 		if err := o.ops.SGD(o.b[l].Buf, o.db[l].Buf, o.b[l].Len(), float32(lr)); err != nil {
-			return Eval{}, fmt.Errorf("update b%d: %w", l+1, err)
+			return fmt.Errorf("update b%d: %w", l+1, err)
 		}
 	}
-	if !eval {
-		return Eval{}, nil
-	}
-	return o.readEval()
+	return nil
 }
 
 // Evaluate runs the forward pass over the whole training set.
 func (o *OpenCL) Evaluate() (Eval, error) {
-	if err := o.forward(o.x, o.y, true); err != nil {
+	if o.x.Buf == nil {
+		return Eval{}, errors.New("evaluate: no data loaded")
+	}
+	if err := o.hidden(o.x); err != nil {
+		return Eval{}, err
+	}
+	in := o.x
+	if L := len(o.w); L > 1 {
+		in = cols(o.a[L-2], o.m)
+	}
+	if err := o.cost(in, o.y); err != nil {
 		return Eval{}, err
 	}
 	return o.readEval()
