@@ -3,6 +3,7 @@ package device_test
 import (
 	"errors"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -242,4 +243,45 @@ func rss(t *testing.T) int64 {
 		t.Skipf("resident memory not readable here: %v", err)
 	}
 	return v
+}
+
+// TestBinaryCache builds a program twice into a private cache folder and
+// checks that the second build loads the stored binary and runs.
+func TestBinaryCache(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := device.CacheDir()
+	c := cltest.Context(t)
+	src := scaleSrc + "\n// cache test\n"
+	for i := 0; i < 2; i++ {
+		p, err := c.Build("scale", src, "-DPASS=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Fatalf("build %d: cache folder holds %d entries, want 1", i, len(entries))
+		}
+		k, err := p.Kernel("scale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := c.NewBuffer(3)
+		b.Write([]float32{1, 2, 3})
+		k.SetArgs(b, float32(3), int32(3))
+		if err := c.Launch(k, []int{3}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, 3)
+		b.Read(got)
+		if got[2] != 9 {
+			t.Errorf("build %d: kernel from the cache computed %v", i, got)
+		}
+		b.Release()
+		k.Release()
+		p.Release()
+	}
+	t.Setenv(device.EnvNoCache, "1")
+	if device.CacheDir() != "" {
+		t.Errorf("%s=1 left the cache on", device.EnvNoCache)
+	}
 }

@@ -34,8 +34,22 @@ type Program struct {
 
 // Build compiles source for the context's device with the given compiler
 // options. name labels the program in errors. A compile failure returns a
-// *BuildError holding the log.
+// *BuildError holding the log. Built binaries are cached per device, driver,
+// options and source (see CacheDir) and loaded from there when present.
 func (c *Context) Build(name, source, options string) (*Program, error) {
+	key := c.cacheKey(source, options)
+	if p := c.buildCached(name, key, options); p != nil {
+		return p, nil
+	}
+	p, err := c.buildSource(name, source, options)
+	if err != nil {
+		return nil, err
+	}
+	c.storeBinary(p, key)
+	return p, nil
+}
+
+func (c *Context) buildSource(name, source, options string) (*Program, error) {
 	src := append([]byte(source), 0)
 	srcPtr := &src[0]
 	length := uintptr(len(source))
