@@ -45,7 +45,7 @@ type OpenCL struct {
 var _ Backend = (*OpenCL)(nil)
 
 // NewOpenCL opens a context on dev and prepares its kernels with the given
-// GEMM tiling.
+// GEMM configuration, and the device's tuning where cltrain tune stored one.
 func NewOpenCL(dev device.Device, gemm kernels.GemmParams) (*OpenCL, error) {
 	ctx, err := device.NewContext(dev)
 	if err != nil {
@@ -56,6 +56,12 @@ func NewOpenCL(dev device.Device, gemm kernels.GemmParams) (*OpenCL, error) {
 		ctx.Close()
 		return nil, err
 	}
+	tuning, err := kernels.LoadTuning(dev)
+	if err != nil {
+		ctx.Close()
+		return nil, err
+	}
+	ops.SetTuning(tuning)
 	return &OpenCL{ctx: ctx, ops: ops}, nil
 }
 

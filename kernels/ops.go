@@ -99,6 +99,7 @@ type Ops struct {
 	kernels  map[string]*device.Kernel
 	programs []*device.Program
 	reduceWG int
+	tuning   Tuning
 
 	profiling bool
 	events    []TimedLaunch
@@ -181,6 +182,19 @@ func (o *Ops) kernel(key, name string, defines map[string]int, files ...string) 
 	return k, nil
 }
 
+// paramsFor returns the GEMM configuration for a product's shape class: the
+// tuned one when there is one, else the Ops' own.
+func (o *Ops) paramsFor(tA, tB bool, m, n, k int) GemmParams {
+	if p, ok := o.tuning[ShapeClass(tA, tB, m, n, k)]; ok && p.Validate(o.c.Device) == nil {
+		return p
+	}
+	return o.gemm
+}
+
+// SetTuning makes the GEMM use t's configuration for the shape classes t
+// holds.
+func (o *Ops) SetTuning(t Tuning) { o.tuning = t }
+
 func (o *Ops) launch(k *device.Kernel, global, local []int, args ...any) error {
 	if err := k.SetArgs(args...); err != nil {
 		return err
@@ -240,7 +254,7 @@ func (o *Ops) GemmUpdate(dz, a Mat, scale float32, w Mat, b *device.Buffer) erro
 		return fmt.Errorf("gemm update: W %s needs %d biases", w, w.Rows)
 	}
 	call := gemmCall{ep: Linear, tB: true, alpha: -scale, a: dz, b: a, beta: 1, c: w, rowsum: b}
-	if o.gemmKernel() == GemmCPU {
+	if o.paramsFor(false, true, w.Rows, w.Cols, dz.Cols).kernelFor(o.c.Device) == GemmCPU {
 		return o.runGemm(call)
 	}
 	call.rowsum = nil
@@ -260,8 +274,6 @@ type gemmCall struct {
 	bias, aux   *device.Buffer
 	rowsum      *device.Buffer
 }
-
-func (o *Ops) gemmKernel() string { return o.gemm.kernelFor(o.c.Device) }
 
 func (o *Ops) runGemm(g gemmCall) error {
 	m, k := g.a.Rows, g.a.Cols
@@ -283,7 +295,7 @@ func (o *Ops) runGemm(g gemmCall) error {
 	if aux == nil {
 		aux = g.c.Buf
 	}
-	p := o.gemm
+	p := o.paramsFor(g.tA, g.tB, m, n, k)
 	var kern *device.Kernel
 	var global, local []int
 	var err error
@@ -294,12 +306,12 @@ func (o *Ops) runGemm(g gemmCall) error {
 		defs := p.cpuDefines()
 		rm := min(or(p.RM, 12), m)
 		defs["RM"], defs["TRANS_A"], defs["EPILOGUE"] = rm, b2i(g.tA), int(g.ep)
-		kern, err = o.kernel(fmt.Sprintf("gemm_outer_t%d_e%d_rm%d", b2i(g.tA), g.ep, rm), "gemm_outer", defs, "epilogue.cl", "gemm_cpu.cl")
+		kern, err = o.kernel("gemm_outer "+Defines(defs), "gemm_outer", defs, "epilogue.cl", "gemm_cpu.cl")
 		global = []int{ceilDiv(m, rm), ceilDiv(n, or(p.NV, 2)*or(p.VW, 16))}
 	case p.kernelFor(o.c.Device) == GemmCPU && !g.tA && g.ep == Linear:
 		defs := p.cpuDefines()
 		defs["ROWSUM"] = b2i(g.rowsum != nil)
-		kern, err = o.kernel(fmt.Sprintf("gemm_dot_s%d", defs["ROWSUM"]), "gemm_dot", defs, "epilogue.cl", "gemm_cpu.cl")
+		kern, err = o.kernel("gemm_dot "+Defines(defs), "gemm_dot", defs, "epilogue.cl", "gemm_cpu.cl")
 		global = []int{ceilDiv(n, or(p.DC, 4)), ceilDiv(m, or(p.DR, 4))}
 		if g.rowsum != nil {
 			aux = g.rowsum
@@ -310,7 +322,7 @@ func (o *Ops) runGemm(g gemmCall) error {
 		}
 		defs := p.tiledDefines()
 		defs["TRANS_A"], defs["TRANS_B"], defs["EPILOGUE"] = b2i(g.tA), b2i(g.tB), int(g.ep)
-		kern, err = o.kernel(fmt.Sprintf("gemm_t%d%d_e%d", b2i(g.tA), b2i(g.tB), g.ep), "gemm", defs, "epilogue.cl", "gemm.cl")
+		kern, err = o.kernel("gemm "+Defines(defs), "gemm", defs, "epilogue.cl", "gemm.cl")
 		rn, rm := p.TN/p.WN, p.TM/p.WM
 		global = []int{ceilDiv(n, p.TN) * rn, ceilDiv(m, p.TM) * rm}
 		local = []int{rn, rm}
