@@ -21,18 +21,20 @@ func (o *OpenCL) fused() bool {
 	return !o.shuffled && !o.NoFusion && len(o.sizes) == 3 && kernels.TinyFits(o.sizes[0], o.sizes[1])
 }
 
-// tinyWG returns the work-group size of the fused kernel: on a CPU device a
-// small group (its work-items run as loops on one core, and the sum over the
-// group costs a pass over all of them per halving), on a GPU a full one.
+// tinyWG returns the work-group size of the fused kernel: on a CPU device
+// one work-item (a work-group runs on one core anyway, the work-item walks the
+// columns in vectors, and there is no sum over the group to pay for), on a
+// GPU a full group.
 func (o *OpenCL) tinyWG() int {
 	wg := o.TinyWG
 	if wg <= 0 {
 		wg = 256
 		if o.ctx.Device.Type == "CPU" {
-			wg = 16
+			wg = 1
 		}
 	}
-	return max(1, min(wg, o.ctx.Device.MaxWorkGroupSize, o.m))
+	vw := kernels.TinyVector(o.ctx.Device)
+	return max(1, min(wg, o.ctx.Device.MaxWorkGroupSize, (o.m+vw-1)/vw))
 }
 
 // Steps runs n full-batch iterations: in one launch when the network is

@@ -112,13 +112,9 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 				acc[r][v] = fma(a, b[v], acc[r][v]);
 		}
 	}
-	for (int r = 0; r < rows; r++) {
-		float out[CN];
+	for (int r = 0; r < rows; r++)
 		for (int v = 0; v < NV; v++)
-			vstoreV(acc[r][v], v, out);
-		for (int c = 0; c < CN; c++)
-			store(C, (i0 + r) * N + j0 + c, i0 + r, out[c], alpha, beta, bias, aux);
-	}
+			store(C, (i0 + r) * N + j0 + v * VW, i0 + r, acc[r][v], alpha, beta, bias, aux);
 }
 
 // gemm_dot: C = alpha·A·Bᵀ + beta·C with A M×K and B N×K, both read along k.

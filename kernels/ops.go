@@ -461,6 +461,16 @@ const TinyMaxParams = 256
 // hidden units.
 func TinyFits(nx, nh int) bool { return nx > 0 && nh > 0 && nh*(nx+2)+1 <= TinyMaxParams }
 
+// TinyVector returns the columns a work-item of TinyTrain handles at once on
+// d: a vector of 16 on CPU devices, one on GPUs (whose work-items are the
+// lanes).
+func TinyVector(d device.Device) int {
+	if d.Type == "CPU" {
+		return 16
+	}
+	return 1
+}
+
 // TinyTrain runs steps full-batch iterations of a one-hidden-layer network
 // (W1 nh×nx, b1 nh×1, W2 1×nh, b2 1×1) on x (nx×m) and y (1×m) in one launch
 // of one work-group of wg work-items. Iteration s counts as step first+s;
@@ -476,8 +486,8 @@ func (o *Ops) TinyTrain(x, y Mat, w1, b1, w2, b2 Mat, first, steps, logEvery int
 	if evals.Len() < 2*logged {
 		return fmt.Errorf("tiny_train: %d evaluated steps need %d values, the buffer holds %d", logged, 2*logged, evals.Len())
 	}
-	key := fmt.Sprintf("tiny_train_nx%d_nh%d", nx, nh)
-	k, err := o.kernel(key, "tiny_train", map[string]int{"NX": nx, "NH": nh}, "tiny.cl")
+	defs := map[string]int{"NX": nx, "NH": nh, "TVW": TinyVector(o.c.Device)}
+	k, err := o.kernel("tiny_train "+Defines(defs), "tiny_train", defs, "tiny.cl")
 	if err != nil {
 		return err
 	}

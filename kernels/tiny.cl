@@ -1,11 +1,11 @@
 // Full-batch training of a one-hidden-layer network (NX inputs, NH tanh
 // units, one sigmoid output) for many iterations in one launch of one
 // work-group: each work-item runs the forward and backward pass of its
-// columns and keeps its share of every gradient in registers, the
-// work-group sums the shares, and the update is applied in local memory.
-// The parameters go back to global memory at the end; the cost and accuracy
-// of every evaluated step (step % logEvery == 0, from the forward pass before
-// its update) go to evals[2k], evals[2k+1].
+// columns, TVW at a time in vectors, and keeps its share of every gradient
+// in registers; the work-group sums the shares and applies the update in
+// local memory. The parameters go back to global memory at the end; the cost
+// and accuracy of every evaluated step (step % logEvery == 0, from the
+// forward pass before its update) go to evals[2k], evals[2k+1].
 
 #ifndef NX
 #define NX 2
@@ -13,12 +13,55 @@
 #ifndef NH
 #define NH 4
 #endif
+#ifndef TVW
+#define TVW 16 // columns per vector: 16 for CPU devices, 1 for GPUs
+#endif
 
-#define OFF_B1 (NH * NX)     // gradient layout: dW1, db1, dW2, db2
+#if TVW == 16
+#define floatT float16
+#define vloadT vload16
+#define IOTA (float16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define HSUMT(v) hsumT8((v).lo + (v).hi)
+#elif TVW == 8
+#define floatT float8
+#define vloadT vload8
+#define IOTA (float8)(0, 1, 2, 3, 4, 5, 6, 7)
+#define HSUMT(v) hsumT8(v)
+#elif TVW == 1
+#define floatT float
+#define vloadT(off, p) (p)[off]
+#define IOTA 0.0f
+#define HSUMT(v) (v)
+#else
+#error "TVW must be 1, 8 or 16"
+#endif
+
+inline float hsumT4(float4 v) {
+	const float2 s = v.lo + v.hi;
+	return s.x + s.y;
+}
+inline float hsumT8(float8 v) { return hsumT4(v.lo + v.hi); }
+
+#define OFF_B1 (NH * NX) // gradient layout: dW1, db1, dW2, db2
 #define OFF_W2 (OFF_B1 + NH)
 #define OFF_B2 (OFF_W2 + NH)
-#define NG (OFF_B2 + 1)      // gradient values
-#define NR (NG + 2)          // plus the cost and the correct count
+#define NG (OFF_B2 + 1) // gradient values
+#define NR (NG + 2)     // plus the cost and the correct count
+
+// loadCols returns columns j … j+TVW−1 of row r of an m-column matrix,
+// zero past m.
+inline floatT loadCols(__global const float *restrict p, const int r, const int j, const int m) {
+	if (j + TVW <= m)
+		return vloadT(0, p + r * m + j);
+	float t[TVW];
+	for (int l = 0; l < TVW; l++)
+		t[l] = j + l < m ? p[r * m + j + l] : 0.0f;
+#if TVW == 1
+	return t[0];
+#else
+	return vloadT(0, t);
+#endif
+}
 
 __kernel void tiny_train(const int m, const int first, const int steps,
                          const int logEvery, const float lr,
@@ -38,38 +81,40 @@ __kernel void tiny_train(const int m, const int first, const int steps,
 	int logged = 0;
 	for (int s = 0; s < steps; s++) {
 		const bool eval = (first + s) % logEvery == 0;
-		float g[NR];
+		floatT g[NR];
 		for (int r = 0; r < NR; r++)
-			g[r] = 0.0f;
-		for (int j = lid; j < m; j += wg) {
-			float x[NX], a1[NH];
+			g[r] = (floatT)(0.0f);
+		for (int j = lid * TVW; j < m; j += wg * TVW) {
+			// Lanes past m get y = 0 and a zero mask: they add nothing.
+			const floatT valid = select((floatT)(0.0f), (floatT)(1.0f), IOTA < (floatT)(m - j));
+			floatT x[NX], a1[NH];
 			for (int k = 0; k < NX; k++)
-				x[k] = X[k * m + j];
-			float z2 = p[OFF_B2];
+				x[k] = loadCols(X, k, j, m);
+			floatT z2 = (floatT)(p[OFF_B2]);
 			for (int i = 0; i < NH; i++) {
-				float z = p[OFF_B1 + i];
+				floatT z = (floatT)(p[OFF_B1 + i]);
 				for (int k = 0; k < NX; k++)
-					z = fma(p[i * NX + k], x[k], z);
+					z = fma((floatT)(p[i * NX + k]), x[k], z);
 				a1[i] = act_tanh(z);
-				z2 = fma(p[OFF_W2 + i], a1[i], z2);
+				z2 = fma((floatT)(p[OFF_W2 + i]), a1[i], z2);
 			}
-			const float y = Y[j];
-			const float dz2 = act_sigmoid(z2) - y;
+			const floatT y = loadCols(Y, 0, j, m);
+			const floatT dz2 = (act_sigmoid(z2) - y) * valid;
 			for (int i = 0; i < NH; i++) {
 				g[OFF_W2 + i] = fma(dz2, a1[i], g[OFF_W2 + i]);
-				const float dz1 = p[OFF_W2 + i] * dz2 * (1.0f - a1[i] * a1[i]);
+				const floatT dz1 = p[OFF_W2 + i] * dz2 * (1.0f - a1[i] * a1[i]);
 				for (int k = 0; k < NX; k++)
 					g[i * NX + k] = fma(dz1, x[k], g[i * NX + k]);
 				g[OFF_B1 + i] += dz1;
 			}
 			g[OFF_B2] += dz2;
 			if (eval) {
-				g[NG] += y * softplus(-z2) + (1.0f - y) * softplus(z2);
-				g[NG + 1] += (z2 > 0.0f) == (y > 0.5f) ? 1.0f : 0.0f;
+				g[NG] += valid * (y * softplus(-z2) + (1.0f - y) * softplus(z2));
+				g[NG + 1] += valid * select((floatT)(0.0f), (floatT)(1.0f), (z2 > 0.0f) == (y > 0.5f));
 			}
 		}
 		for (int r = 0; r < NR; r++)
-			red[lid * NR + r] = g[r];
+			red[lid * NR + r] = HSUMT(g[r]);
 		barrier(CLK_LOCAL_MEM_FENCE);
 		for (int n = wg; n > 1;) {
 			const int upper = (n + 1) / 2;
