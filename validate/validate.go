@@ -106,6 +106,15 @@ func Cases(quick bool) []Case {
 	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {1, 400, 4}, {33, 65, 17}, {129, 127, 65}} {
 		cs = append(cs, gemmBiasCase(kernels.BiasTanh, s.m, s.n, s.k), gemmBiasCase(kernels.BiasSigmoid, s.m, s.n, s.k))
 	}
+	for _, s := range []mnk{{1, 1, 1}, {1, 400, 4}, {3, 129, 65}} {
+		cs = append(cs, sigmoidSubCase(s.m, s.n, s.k))
+	}
+	for _, s := range []mnk{{1, 1, 1}, {4, 400, 1}, {7, 13, 29}, {129, 127, 65}} {
+		cs = append(cs, tanhBackwardCase(s.m, s.n, s.k))
+	}
+	for _, s := range []mnk{{1, 1, 1}, {4, 2, 400}, {1, 4, 400}, {33, 65, 17}, {31, 37, 4099}} {
+		cs = append(cs, updateCase(s.m, s.n, s.k))
+	}
 	type rc struct{ r, c int }
 	matShapes := []rc{{1, 1}, {7, 13}, {4, 400}, {1, 400}, {33, 1001}}
 	if !quick {
@@ -175,6 +184,62 @@ func gemmBiasCase(ep kernels.Epilogue, m, n, k int) Case {
 			return o.GemmBias(ep, kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], kernels.Mat{Buf: bufs[3], Rows: m, Cols: n})
 		})
 		return got, want, err
+	}}
+}
+
+// sigmoidSubCase checks c = σ(a·b + bias) − y, the output layer's fused
+// forward pass and gradient.
+func sigmoidSubCase(m, n, k int) Case {
+	return Case{Kernel: "gemm_sigmoid_sub", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		a, b, bias, y := randn(rng, m*k, 1), randn(rng, k*n, 1), randn(rng, m, 1), randu(rng, m*n)
+		want := make([]float64, m*n)
+		cpuref.Gemm(blas.NoTrans, blas.NoTrans, 1, general(widen(a), m, k), general(widen(b), k, n), 0, general(want, m, n))
+		cpuref.BiasSigmoid(general(want, m, n), widen(bias), general(want, m, n))
+		cpuref.Sub(general(want, m, n), general(widen(y), m, n), general(want, m, n))
+		got, err := onDevice(o, [][]float32{a, b, bias, y, nan(m * n)}, 4, func(bufs []*device.Buffer) error {
+			return o.GemmSigmoidSub(kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], kernels.Mat{Buf: bufs[3], Rows: m, Cols: n}, kernels.Mat{Buf: bufs[4], Rows: m, Cols: n})
+		})
+		return got, want, err
+	}}
+}
+
+// tanhBackwardCase checks c = (wᵀ·dz) ⊙ (1 − t²) with w k×m, dz k×n.
+func tanhBackwardCase(m, n, k int) Case {
+	return Case{Kernel: "gemm_tanh_backward", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		w, dz, act := randn(rng, k*m, 1), randn(rng, k*n, 1), randu(rng, m*n)
+		want := make([]float64, m*n)
+		cpuref.Gemm(blas.Trans, blas.NoTrans, 1, general(widen(w), k, m), general(widen(dz), k, n), 0, general(want, m, n))
+		cpuref.TanhBackward(general(want, m, n), general(widen(act), m, n), general(want, m, n))
+		got, err := onDevice(o, [][]float32{w, dz, act, nan(m * n)}, 3, func(bufs []*device.Buffer) error {
+			return o.GemmTanhBackward(kernels.Mat{Buf: bufs[0], Rows: k, Cols: m}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n}, kernels.Mat{Buf: bufs[3], Rows: m, Cols: n})
+		})
+		return got, want, err
+	}}
+}
+
+// updateCase checks the fused SGD update of an m×n layer from its gradient
+// dz (m×k) and input a (n×k): w −= s·dz·aᵀ, b −= s·Σ_j dz[:, j]. Both come
+// back in one vector, w then b.
+func updateCase(m, n, k int) Case {
+	return Case{Kernel: "gemm_update", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		dz, a, w, b := randn(rng, m*k, 1), randn(rng, n*k, 1), randn(rng, m*n, 1), randn(rng, m, 1)
+		scale := float32(1.2) / float32(k)
+		wantW, wantB := widen(w), widen(b)
+		cpuref.Gemm(blas.NoTrans, blas.Trans, -float64(scale), general(widen(dz), m, k), general(widen(a), n, k), 1, general(wantW, m, n))
+		db := make([]float64, m)
+		cpuref.RowSums(general(widen(dz), m, k), float64(scale), db)
+		cpuref.SGDVec(wantB, db, 1)
+		var gotB []float64
+		gotW, err := onDevice(o, [][]float32{dz, a, w, b}, 2, func(bufs []*device.Buffer) error {
+			if err := o.GemmUpdate(kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: n, Cols: k}, scale, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n}, bufs[3]); err != nil {
+				return err
+			}
+			v := make([]float32, m)
+			err := bufs[3].Read(v)
+			gotB = widen(v)
+			return err
+		})
+		return append(gotW, gotB...), append(wantW, wantB...), err
 	}}
 }
 
