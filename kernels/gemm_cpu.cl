@@ -34,16 +34,19 @@
 
 #if VW == 16
 #define floatV float16
+#define LOADV LOAD16
 #define vloadV vload16
 #define vstoreV vstore16
 #define HSUM(v) hsum8((v).lo + (v).hi)
 #elif VW == 8
 #define floatV float8
+#define LOADV LOAD8
 #define vloadV vload8
 #define vstoreV vstore8
 #define HSUM(v) hsum8(v)
 #elif VW == 4
 #define floatV float4
+#define LOADV LOAD4
 #define vloadV vload4
 #define vstoreV vstore4
 #define HSUM(v) hsum4(v)
@@ -65,26 +68,53 @@ inline float hsum8(float8 v) { return hsum4(v.lo + v.hi); }
 
 #define CN (NV * VW)
 
+// gemm_outer runs over k0 ≤ k < k1. A product whose K is split into passes
+// (k0 > 0 or k1 < K, so that each pass's panel of B stays in cache) keeps
+// its raw partial sums in C between passes: the first pass folds beta·C in as
+// (beta/alpha)·C (the host splits only when alpha ≠ 0), the last applies the
+// epilogue. With ROWSUM (and not TRANS_A), the work-items of the first
+// column block also accumulate rowsum[i] = alpha·Σ_k A[i, k] + beta·rowsum[i]
+// over the passes.
+#define PASS_FIRST (k0 == 0)
+#define PASS_LAST (k1 == K)
+#define PASS_INIT(LOAD, idx) (PASS_FIRST ? (beta != 0.0f && !PASS_LAST ? (beta / alpha) * LOAD(C + (idx)) : 0.0f) : LOAD(C + (idx)))
+
 __kernel void gemm_outer(const int M, const int N, const int K, const float alpha,
                          __global const float *restrict A,
                          __global const float *restrict B, const float beta,
                          __global float *restrict C,
                          __global const float *restrict bias,
-                         __global const float *restrict aux) {
+                         __global const float *restrict aux, const int k0,
+                         const int k1, __global float *restrict rowsum) {
 	// Consecutive work-items share a column panel of B, which stays in cache.
 	const int i0 = get_global_id(0) * RM;
 	const int j0 = get_global_id(1) * CN;
 	if (i0 >= M || j0 >= N)
 		return;
 	const int rows = min(RM, M - i0);
+	const float betaLast = PASS_FIRST ? beta : 0.0f; // folded in by a split's first pass
+#if ROWSUM && !TRANS_A
+	if (j0 == 0)
+		for (int r = 0; r < rows; r++) {
+			float s = 0.0f;
+			for (int k = k0; k < k1; k++)
+				s += A_AT(i0 + r, k);
+			const float old = PASS_FIRST ? (beta == 0.0f ? 0.0f : beta * rowsum[i0 + r]) : rowsum[i0 + r];
+			rowsum[i0 + r] = fma(alpha, s, old);
+		}
+#endif
 	if (j0 + CN > N) {
 		// The last, partial column block: plain dot products.
 		for (int r = 0; r < rows; r++)
 			for (int j = j0; j < N; j++) {
-				float s = 0.0f;
-				for (int k = 0; k < K; k++)
+				const int idx = (i0 + r) * N + j;
+				float s = PASS_INIT(LOAD1, idx);
+				for (int k = k0; k < k1; k++)
 					s = fma(A_AT(i0 + r, k), B[k * N + j], s);
-				store(C, (i0 + r) * N + j, i0 + r, s, alpha, beta, bias, aux);
+				if (PASS_LAST)
+					store(C, idx, i0 + r, s, alpha, betaLast, bias, aux);
+				else
+					C[idx] = s;
 			}
 		return;
 	}
@@ -98,8 +128,8 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 	for (int r = 0; r < RM; r++)
 #pragma unroll
 		for (int v = 0; v < NV; v++)
-			acc[r][v] = (floatV)(0.0f);
-	for (int k = 0; k < K; k++) {
+			acc[r][v] = r < rows ? PASS_INIT(LOADV, (i0 + r) * N + j0 + v * VW) : (floatV)(0.0f);
+	for (int k = k0; k < k1; k++) {
 		floatV b[NV];
 #pragma unroll
 		for (int v = 0; v < NV; v++)
@@ -113,8 +143,13 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 		}
 	}
 	for (int r = 0; r < rows; r++)
-		for (int v = 0; v < NV; v++)
-			store(C, (i0 + r) * N + j0 + v * VW, i0 + r, acc[r][v], alpha, beta, bias, aux);
+		for (int v = 0; v < NV; v++) {
+			const int idx = (i0 + r) * N + j0 + v * VW;
+			if (PASS_LAST)
+				store(C, idx, i0 + r, acc[r][v], alpha, betaLast, bias, aux);
+			else
+				vstoreV(acc[r][v], 0, C + idx);
+		}
 }
 
 // gemm_dot: C = alpha·A·Bᵀ + beta·C with A M×K and B N×K, both read along k.

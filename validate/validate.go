@@ -102,7 +102,7 @@ func Cases(quick bool) []Case {
 			cs = append(cs, gemmCase(s.m, s.n, s.k, t[0], t[1], 1, 0))
 		}
 	}
-	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1))
+	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1), gemmCase(17, 45, 2051, false, false, -0.5, 0.75))
 	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {1, 400, 4}, {33, 65, 17}, {129, 127, 65}} {
 		cs = append(cs, gemmBiasCase(kernels.BiasTanh, s.m, s.n, s.k), gemmBiasCase(kernels.BiasSigmoid, s.m, s.n, s.k))
 	}
