@@ -1,0 +1,51 @@
+# cltrain: OpenCL training backend in Go.
+GO      ?= go
+BIN     ?= ./cltrain
+FUZZTIME ?= 5m
+
+.PHONY: build deps vet test test-race fuzz-short fuzz demo bench bench-quick gpu-check clean
+
+# The binary needs no cgo: OpenCL, OpenBLAS and CLBlast are loaded at run time.
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/cltrain
+
+# Installs PoCL (unless an OpenCL ICD is registered), clinfo, OpenBLAS, CLBlast.
+deps:
+	scripts/deps.sh
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# The tests, under the race detector (which needs cgo), then short fuzz runs.
+test: deps vet build
+	CGO_ENABLED=1 $(GO) test -race -timeout 15m ./...
+	$(MAKE) fuzz-short FUZZTIME=5s
+
+fuzz-short fuzz:
+	$(GO) test ./dataset -run '^$$' -fuzz '^FuzzLoadCSV$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./dataset -run '^$$' -fuzz '^FuzzLoadNPZ$$' -fuzztime $(FUZZTIME)
+
+# Trains the flower data set on the default device (PoCL on a machine without GPU).
+demo: deps build
+	$(BIN) train --plot flower.png
+
+bench: build
+	$(BIN) bench
+
+bench-quick: build
+	$(BIN) bench --quick
+
+clean:
+	rm -f $(BIN) flower.png flower-boundary.png
+
+# The OpenCL check for GPU machines (scripts/gpu-check.sh; docs/GPU.md), here
+# with the binary just built; results in out/gpu-check.
+gpu-check: build
+	CLTRAIN_BIN=$(BIN) scripts/gpu-check.sh out/gpu-check
+
+# Fills .gpu/ with an ICD loader and a static cltrain for a bare GPU machine.
+.PHONY: gpu-bundle
+gpu-bundle:
+	scripts/gpu-check.sh --bundle

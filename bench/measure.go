@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Sample is one timed run of a case on one backend.
+type Sample struct {
+	Wall time.Duration // from the first call through the last wait
+	// Kernel is the summed device time of the run's kernel launches, from
+	// their profiling events; zero on the CPU.
+	Kernel time.Duration
+}
+
+// contender is one backend's way of running a case.
+type contender struct {
+	backend string
+	run     func() (Sample, error)
+}
+
+// plan says how often a case runs: warmup untimed rounds, then up to runs
+// timed rounds; once minRuns rounds are done, no round starts after budget
+// (zero: no limit) has passed since the first timed round began.
+type plan struct {
+	warmup, runs, minRuns int
+	budget                time.Duration
+	now                   func() time.Time
+}
+
+// outcome is what measure gathered for one contender.
+type outcome struct {
+	samples []Sample
+	err     error // the run that failed; the contender stopped there
+}
+
+// measure runs the contenders interleaved: every round runs each of them
+// once, in order (A B A B …), so that drift of the machine hits all of
+// them alike. A contender whose run fails keeps its error and leaves the
+// later rounds.
+func measure(cs []contender, p plan) []outcome {
+	out := make([]outcome, len(cs))
+	round := func(timed bool) {
+		for i, c := range cs {
+			if out[i].err != nil {
+				continue
+			}
+			s, err := c.run()
+			if err != nil {
+				out[i].err = fmt.Errorf("%s: %w", c.backend, err)
+				continue
+			}
+			if timed {
+				out[i].samples = append(out[i].samples, s)
+			}
+		}
+	}
+	for range p.warmup {
+		round(false)
+	}
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	for r := range p.runs {
+		if r >= p.minRuns && p.budget > 0 && now().Sub(start) >= p.budget {
+			break
+		}
+		round(true)
+	}
+	return out
+}

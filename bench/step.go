@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/cltrain/cltrain/dataset"
+	"github.com/cltrain/cltrain/engine"
+)
+
+// Learning rates: a small one for the step case, whose parameters keep
+// changing from run to run, and the course's for the flower run.
+const (
+	stepLR   = 0.01
+	flowerLR = 1.2
+	// flowerLogEvery is how often the flower run evaluates the cost, as
+	// cltrain train does by default.
+	flowerLogEvery = 1000
+)
+
+// trainer is a training backend of the step and flower cases, opened on
+// first use and reloaded by every case.
+type trainer struct {
+	id   string
+	cpu  *cpuBackend // nil for OpenCL
+	open func() (engine.Backend, error)
+	b    engine.Backend
+	err  error
+}
+
+// trainers returns the CPU backends' engine.CPU and the OpenCL backend;
+// closeTrainers frees them.
+func trainers(o *Options, cpus []cpuBackend) []*trainer {
+	var ts []*trainer
+	for _, c := range cpus {
+		ts = append(ts, &trainer{id: c.id, cpu: &c, open: func() (engine.Backend, error) { return c.engine(), nil }})
+	}
+	return append(ts, &trainer{id: OpenCL, open: func() (engine.Backend, error) {
+		b, err := engine.NewOpenCL(o.Device, o.Gemm)
+		if err != nil {
+			return nil, err
+		}
+		b.Ops().Profile(true)
+		return b, nil
+	}})
+}
+
+// backend returns the opened backend.
+func (t *trainer) backend() (engine.Backend, error) {
+	if t.b == nil && t.err == nil {
+		t.b, t.err = t.open()
+	}
+	return t.b, t.err
+}
+
+func closeTrainers(ts []*trainer) error {
+	var errs []error
+	for _, t := range ts {
+		if t.b != nil {
+			errs = append(errs, t.b.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sample runs prepare untimed, then f, and returns f's wall time (through
+// the device's queue draining on OpenCL) and kernel time (OpenCL).
+func (t *trainer) sample(b engine.Backend, prepare, f func() error) (Sample, error) {
+	if err := prepare(); err != nil {
+		return Sample{}, err
+	}
+	if t.cpu != nil {
+		var s Sample
+		err := t.cpu.with(func() error {
+			start := time.Now()
+			err := f()
+			s.Wall = time.Since(start)
+			return err
+		})
+		return s, err
+	}
+	ops := b.(*engine.OpenCL).Ops()
+	ops.DropEvents()
+	start := time.Now()
+	if err := f(); err != nil {
+		return Sample{}, err
+	}
+	if err := ops.Context().Finish(); err != nil {
+		return Sample{}, err
+	}
+	wall := time.Since(start)
+	k, err := kernelTime(ops)
+	return Sample{Wall: wall, Kernel: k}, err
+}
+
+// trainRun sets up a training case on every backend: each loads x, y and
+// p, then runs prepare and the timed f on every run.
+func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, prepare, f func(engine.Backend) error) *caseRun {
+	c := &caseRun{spec: spec}
+	for _, t := range ts {
+		b, err := t.backend()
+		if err == nil {
+			err = b.Load(x, y, p)
+		}
+		c.add(t.id, func() (Sample, error) {
+			return t.sample(b, func() error { return prepare(b) }, func() error { return f(b) })
+		}, err)
+	}
+	return c
+}
+
+// stepRun sets up one full-batch training step of s: engine Backend.Step
+// with eval set, that is forward pass, cost, backward pass and update, on
+// random data.
+func stepRun(s StepConfig, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
+	x := mat.NewDense(s.NX, s.M, uniform[float64](rng, s.NX*s.M))
+	y := mat.NewDense(1, s.M, labels[float64](rng, s.M))
+	p, err := engine.Init([]int{s.NX, s.NH, 1}, rng)
+	if err != nil {
+		return nil, err
+	}
+	spec := caseSpec{group: GroupStep, name: s.String(), op: "step", shape: []int{s.NX, s.NH, s.M}, flops: s.Flops()}
+	step := func(b engine.Backend) error {
+		_, err := b.Step(engine.Batch{Offset: 0, Size: s.M}, stepLR, true)
+		return err
+	}
+	return trainRun(spec, ts, x, y, p, func(engine.Backend) error { return nil }, step), nil
+}
+
+// flowerRun sets up the flower run: the 2-4-1 network trained for iters
+// full-batch iterations on the 400 flower points with engine.Train, as
+// cltrain train runs it, starting afresh from the same parameters every
+// run (the reload is not timed).
+func flowerRun(iters int, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
+	set := dataset.Flower(dataset.FlowerSeed)
+	nx, m := set.X.Dims()
+	const nh = 4
+	p, err := engine.Init([]int{nx, nh, 1}, rng)
+	if err != nil {
+		return nil, err
+	}
+	s := StepConfig{NX: nx, NH: nh, M: m}
+	spec := caseSpec{group: GroupFlower, name: fmt.Sprintf("%d-%d-1 m=%d, %d iterations", nx, nh, m, iters), op: "flower",
+		shape: []int{nx, nh, m, iters}, flops: float64(iters) * s.Flops()}
+	cfg := engine.Config{Iters: iters, LR: flowerLR, LogEvery: flowerLogEvery}
+	reload := func(b engine.Backend) error { return b.Load(set.X, set.Y, p) }
+	train := func(b engine.Backend) error {
+		_, err := engine.Train(context.Background(), b, m, cfg, engine.Hooks{})
+		return err
+	}
+	return trainRun(spec, ts, set.X, set.Y, p, reload, train), nil
+}

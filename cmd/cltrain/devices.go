@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/cltrain/cltrain/device"
+)
+
+func runDevices(e *env, args []string) int {
+	fs := newFlags(e, "devices", "[--json]", "Lists every OpenCL device of every platform, numbered as --device takes them.")
+	asJSON := fs.Bool("json", false, "print the devices as a JSON array")
+	if code, stop := parse(e, fs, args); stop {
+		return code
+	}
+	devs, err := device.Devices()
+	if err != nil {
+		return fail(e, "devices", err)
+	}
+	if *asJSON {
+		infos := make([]device.Info, len(devs))
+		for i, d := range devs {
+			infos[i] = d.Info
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(infos); err != nil {
+			return fail(e, "devices", err)
+		}
+		return exitOK
+	}
+	def, _ := device.Select(-1)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tTYPE\tNAME\tPLATFORM\tCUs\tMAX WG\tLOCAL\tGLOBAL\tMAX ALLOC\tFP64\tOPENCL C\tDRIVER")
+	for _, d := range devs {
+		mark := ""
+		if d.Index == def.Index {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%v\t%s\t%s\n", d.Index, mark, d.Type, d.Name, d.Platform,
+			d.ComputeUnits, d.MaxWorkGroupSize, size(d.LocalMemBytes), size(d.GlobalMemBytes), size(d.MaxAllocBytes),
+			yesNo(d.FP64), d.OpenCLCVersion, d.DriverVersion)
+	}
+	tw.Flush()
+	fmt.Fprintln(e.stdout, "* the default device (--device N or $CLTRAIN_DEVICE picks another)")
+	return exitOK
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

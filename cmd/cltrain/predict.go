@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/cltrain/cltrain/checkpoint"
+	"github.com/cltrain/cltrain/engine"
+)
+
+func runPredict(e *env, args []string) int {
+	fs := newFlags(e, "predict", "--model PATH.npz [--data PATH] [--out PATH.csv] [--json]",
+		"Predicts the class (A2 > 0.5) of every example of --data with the parameters saved by\n"+
+			"'cltrain train --save', in float64 on the CPU, and reports the accuracy against the labels.")
+	model := fs.String("model", "", "parameters saved by cltrain train --save (.npz)")
+	data := fs.String("data", "", "examples with labels, as cltrain train reads them (.csv or .npz); default the flower data")
+	seed := fs.Int64("seed", 1, "seed of the flower data, when --data is not given")
+	out := fs.String("out", "", "write one row per example (prediction,probability) to this .csv")
+	asJSON := fs.Bool("json", false, `print {"n": …, "accuracy": …} on stdout`)
+	if code, stop := parse(e, fs, args); stop {
+		return code
+	}
+	if *model == "" {
+		fmt.Fprintln(e.stderr, "cltrain predict: --model is required")
+		fs.Usage()
+		return exitUsage
+	}
+	if *out != "" && !strings.EqualFold(filepath.Ext(*out), ".csv") {
+		fmt.Fprintf(e.stderr, "cltrain predict: --out %q: the file must end in .csv\n", *out)
+		return exitUsage
+	}
+	fail := func(err error) int { return fail(e, "predict", err) }
+	w, b, err := checkpoint.Load(*model)
+	if err != nil {
+		return fail(err)
+	}
+	set, name, err := loadData(*data, *seed)
+	if err != nil {
+		return fail(err)
+	}
+	probs, err := engine.Predict(engine.Params{W: w, B: b}, set.X)
+	if err != nil {
+		return fail(fmt.Errorf("%s on %s: %w", *model, name, err))
+	}
+	right := 0
+	var rows strings.Builder
+	rows.WriteString("prediction,probability\n")
+	for j, p := range probs {
+		pred := 0
+		if p > 0.5 {
+			pred = 1
+		}
+		if float64(pred) == set.Y.At(0, j) {
+			right++
+		}
+		fmt.Fprintf(&rows, "%d,%.9g\n", pred, p)
+	}
+	if *out != "" {
+		if err := writeAtomic(*out, []byte(rows.String())); err != nil {
+			return fail(err)
+		}
+	}
+	acc := float64(right) / float64(len(probs))
+	if *asJSON {
+		json.NewEncoder(e.stdout).Encode(struct {
+			N        int     `json:"n"`
+			Accuracy float64 `json:"accuracy"`
+		}{len(probs), acc})
+		return exitOK
+	}
+	fmt.Fprintf(e.stdout, "%d examples, accuracy %.2f%%\n", len(probs), 100*acc)
+	return exitOK
+}

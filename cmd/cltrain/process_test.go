@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cltrain/cltrain/checkpoint"
+	"github.com/cltrain/cltrain/internal/cltest"
+)
+
+// runChild runs the named test in a child process with extra environment
+// variables (for state fixed at process start, such as the ICD loader's
+// vendors folder) and fails if the child's test fails.
+func runChild(t *testing.T, name string, env ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^"+name+"$", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), "CLTRAIN_TEST_CHILD=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child %s: %v\n%s", name, err, out)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cltrain once per test run, as make build does.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cltrain-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cltrain")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build cltrain: %v", buildErr)
+	}
+	return binPath
+}
+
+// startTraining starts a long training run and waits until it has logged its
+// first step, so that signals arrive mid-run.
+func startTraining(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"train"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		first := true
+		for sc.Scan() {
+			if first && strings.HasPrefix(sc.Text(), "step") {
+				started <- true
+				first = false
+			}
+		}
+		if first {
+			started <- false
+		}
+	}()
+	select {
+	case ok := <-started:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("training ended before its first log line: %s", stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("no log line within 60 s")
+	}
+	return cmd, &stderr
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// TestInterruptSaves sends SIGINT, and SIGTERM, to real training runs: each
+// finishes its step, saves a checkpoint that loads, names the step and exits
+// 130.
+func TestInterruptSaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	for _, tc := range []struct {
+		backend string
+		sig     syscall.Signal
+	}{{"cpu", syscall.SIGINT}, {"opencl", syscall.SIGTERM}} {
+		if tc.backend == "opencl" {
+			cltest.Device(t)
+		}
+		dir := t.TempDir()
+		model := filepath.Join(dir, "model.npz")
+		cmd, stderr := startTraining(t, "--backend", tc.backend, "--iters", "100000000", "--log-every", "100", "--save", model)
+		time.Sleep(200 * time.Millisecond)
+		cmd.Process.Signal(tc.sig)
+		code := exitCode(t, cmd.Wait())
+		if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted at step") {
+			t.Errorf("%s %v: exit %d, stderr %q; want 130 and the step reached", tc.backend, tc.sig, code, stderr.String())
+		}
+		w, b, err := checkpoint.Load(model)
+		if err != nil || len(w) != 2 || len(b) != 2 {
+			t.Errorf("%s: checkpoint after the interruption: %v", tc.backend, err)
+		}
+		if f := files(t, dir); len(f) != 1 {
+			t.Errorf("%s: folder holds %v, want the checkpoint alone", tc.backend, f)
+		}
+	}
+}
+
+// TestSecondInterruptQuits sends two SIGINTs during a slow step: the second
+// exits at once with 130 and writes nothing.
+func TestSecondInterruptQuits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.npz")
+	// A wide CPU network makes each chunk of 100 steps take seconds.
+	cmd, stderr := startTraining(t, "--backend", "cpu", "--hidden", "3000,300", "--iters", "1000000", "--log-every", "1", "--save", model)
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(20 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	code := exitCode(t, cmd.Wait())
+	if code != exitInterrupted || !strings.Contains(stderr.String(), "without saving") {
+		t.Errorf("exit %d, stderr %q; want 130 without saving", code, stderr.String())
+	}
+	if f := files(t, dir); len(f) != 0 {
+		t.Errorf("a second interrupt left %v", f)
+	}
+}

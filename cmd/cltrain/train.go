@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/cltrain/cltrain/checkpoint"
+	"github.com/cltrain/cltrain/cpuref/openblas"
+	"github.com/cltrain/cltrain/dataset"
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine"
+	"github.com/cltrain/cltrain/figures"
+	"github.com/cltrain/cltrain/internal/nprand"
+	"github.com/cltrain/cltrain/kernels"
+)
+
+// trainFlags are the flags of cltrain train.
+type trainFlags struct {
+	data     string
+	hidden   []int
+	iters    int
+	lr       float64
+	batch    int
+	seed     int64
+	backend  string
+	cpuBLAS  string
+	device   int
+	init     string
+	save     string
+	logEvery int
+	metrics  string
+	plot     string
+	json     bool
+	quiet    bool
+}
+
+// summary is what a run reports at its end; --json prints it as is.
+type summary struct {
+	Loss        float64 `json:"loss"`
+	Accuracy    float64 `json:"accuracy"`
+	Iterations  int     `json:"iterations"`
+	ItersPerSec float64 `json:"iters_per_sec"`
+	WallSeconds float64 `json:"wall_s"`
+	Backend     string  `json:"backend"`
+	Device      string  `json:"device,omitempty"`
+	Data        string  `json:"data"`
+	Layers      []int   `json:"layers"`
+	Interrupted bool    `json:"interrupted,omitempty"`
+	Saved       string  `json:"saved,omitempty"`
+}
+
+func runTrain(e *env, args []string) int {
+	var f trainFlags
+	fs := newFlags(e, "train", "[flags]",
+		"Trains a classifier of tanh hidden layers and a sigmoid output by gradient descent on the binary\n"+
+			"cross-entropy. Without --data it trains on the built-in planar flower data set (400 points, 2 features).")
+	fs.StringVar(&f.data, "data", "", "training data: .csv (one example per row, label 0/1 last) or .npz (X n_x×m, Y 1×m); default the flower data")
+	fs.IntSliceVar(&f.hidden, "hidden", []int{4}, "hidden layer sizes, e.g. 64,32")
+	fs.IntVar(&f.iters, "iters", 10000, "parameter updates")
+	fs.Float64Var(&f.lr, "lr", 1.2, "learning rate")
+	fs.IntVar(&f.batch, "batch", 0, "examples per update, shuffled every epoch (0: the whole set)")
+	fs.Int64Var(&f.seed, "seed", 1, "seed: the flower data uses it, the initial weights seed+1, the shuffle seed+2")
+	fs.StringVar(&f.backend, "backend", "auto", "auto (OpenCL when a device is there, else CPU), opencl or cpu")
+	fs.StringVar(&f.cpuBLAS, "cpu-blas", "gonum", "BLAS of the cpu backend: gonum or openblas")
+	device := deviceFlag(fs)
+	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes replace --hidden)")
+	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically")
+	fs.IntVar(&f.logEvery, "log-every", 1000, "evaluate and log the cost every this many updates")
+	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows to this .csv")
+	fs.StringVar(&f.plot, "plot", "", "draw the loss curve to this .png (and, for 2 features, the decision boundary beside it)")
+	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no log lines")
+	if code, stop := parse(e, fs, args); stop {
+		return code
+	}
+	f.device = *device
+	if err := f.check(fs.Changed("hidden")); err != nil {
+		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
+		return exitUsage
+	}
+	return train(e, f, fs.Changed("hidden"))
+}
+
+// check refuses nonsense flag values before any work.
+func (f *trainFlags) check(hiddenSet bool) error {
+	for _, h := range f.hidden {
+		if h <= 0 {
+			return fmt.Errorf("--hidden %v: every size must be positive", f.hidden)
+		}
+	}
+	if len(f.hidden) == 0 && f.init == "" {
+		return errors.New("--hidden: give at least one hidden layer size")
+	}
+	if f.init != "" && hiddenSet {
+		return errors.New("--hidden and --init both set: the layer sizes come from the --init file")
+	}
+	switch {
+	case f.iters < 0:
+		return fmt.Errorf("--iters %d: must not be negative", f.iters)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return fmt.Errorf("--lr %v: must be positive and finite", f.lr)
+	case f.batch < 0:
+		return fmt.Errorf("--batch %d: must be positive (or 0 for the whole set)", f.batch)
+	case f.logEvery <= 0:
+		return fmt.Errorf("--log-every %d: must be positive", f.logEvery)
+	case f.backend != "auto" && f.backend != "opencl" && f.backend != "cpu":
+		return fmt.Errorf("--backend %q: want auto, opencl or cpu", f.backend)
+	case f.cpuBLAS != "gonum" && f.cpuBLAS != "openblas":
+		return fmt.Errorf("--cpu-blas %q: want gonum or openblas", f.cpuBLAS)
+	}
+	for _, p := range []struct{ flag, path, ext string }{{"--save", f.save, ".npz"}, {"--metrics", f.metrics, ".csv"}, {"--plot", f.plot, ".png"}} {
+		if p.path != "" && !strings.EqualFold(filepath.Ext(p.path), p.ext) {
+			return fmt.Errorf("%s %q: the file must end in %s", p.flag, p.path, p.ext)
+		}
+	}
+	return nil
+}
+
+func train(e *env, f trainFlags, hiddenSet bool) int {
+	fail := func(err error) int { return fail(e, "train", err) }
+	set, name, err := loadData(f.data, f.seed)
+	if err != nil {
+		return fail(err)
+	}
+	nx, m := set.X.Dims()
+	if f.batch > m {
+		fmt.Fprintf(e.stderr, "cltrain train: --batch %d: the data has only %d examples\n", f.batch, m)
+		return exitUsage
+	}
+	var p engine.Params
+	if f.init != "" {
+		w, b, err := checkpoint.Load(f.init)
+		if err != nil {
+			return fail(err)
+		}
+		p = engine.Params{W: w, B: b}
+		if err := p.Validate(); err != nil {
+			return fail(fmt.Errorf("%s: %w", f.init, err))
+		}
+		if _, c := p.W[0].Dims(); c != nx {
+			return fail(fmt.Errorf("%s: W1 expects %d features, %s has %d", f.init, c, name, nx))
+		}
+	} else if p, err = engine.Init(engine.Layers(nx, f.hidden), nprand.New(uint32(f.seed+1))); err != nil {
+		return fail(err)
+	}
+	b, err := openBackend(e, f)
+	if err != nil {
+		return fail(err)
+	}
+	defer b.Close()
+	if err := b.Load(set.X, set.Y, p); err != nil {
+		return fail(err)
+	}
+
+	ctx, stop := interruptible(e.stderr)
+	defer stop()
+	shuffle := nprand.New(uint32(f.seed + 2))
+	cfg := engine.Config{Iters: f.iters, LR: f.lr, Batch: f.batch, LogEvery: f.logEvery, Shuffle: shuffle.Permutation}
+	var hooks engine.Hooks
+	bar := newProgress(e, f)
+	if !f.quiet && !f.json {
+		hooks.Log = func(r engine.Record) {
+			if bar != nil {
+				bar.Clear()
+			}
+			fmt.Fprintf(e.stdout, "step %6d  loss %.6f  accuracy %6.2f%%\n", r.Step, r.Cost, 100*r.Accuracy)
+		}
+	}
+	if bar != nil {
+		hooks.Progress = func(done int, loss float64) {
+			bar.Describe(fmt.Sprintf("loss %.4f", loss))
+			bar.Set(done)
+		}
+	}
+	res, err := engine.Train(ctx, b, m, cfg, hooks)
+	if bar != nil {
+		if !res.Interrupted {
+			bar.Finish()
+		}
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if f.metrics != "" {
+		if err := writeMetrics(f.metrics, res.Records); err != nil {
+			return fail(err)
+		}
+	}
+	if f.save != "" {
+		if err := checkpoint.Save(f.save, res.Params.W, res.Params.B); err != nil {
+			return fail(err)
+		}
+	}
+	if res.Diverged {
+		saved := ""
+		if f.save != "" {
+			saved = fmt.Sprintf(" (the last parameters with a finite loss are saved to %s)", f.save)
+		}
+		return fail(fmt.Errorf("the loss became NaN or infinite at step %d: lower --lr (now %g)%s", res.DivergedAt, f.lr, saved))
+	}
+	if f.plot != "" {
+		if err := drawPlots(f.plot, res, set); err != nil {
+			return fail(err)
+		}
+	}
+	s := summary{
+		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
+		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(),
+		Backend: b.Name(), Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
+	}
+	if o, ok := b.(*engine.OpenCL); ok {
+		s.Device = o.Device().Name
+	}
+	printSummary(e.stdout, s, f.json)
+	if res.Interrupted {
+		fmt.Fprintf(e.stderr, "cltrain train: interrupted at step %d of %d\n", res.Steps, f.iters)
+		return exitInterrupted
+	}
+	return exitOK
+}
+
+// loadData returns the training set and a name for it.
+func loadData(path string, seed int64) (*dataset.Set, string, error) {
+	if path == "" {
+		return dataset.Flower(seed), fmt.Sprintf("flower (seed %d)", seed), nil
+	}
+	set, err := dataset.Load(path)
+	return set, path, err
+}
+
+// openBackend returns the backend --backend asks for; auto falls back to the
+// CPU with one line on stderr when there is no OpenCL.
+func openBackend(e *env, f trainFlags) (engine.Backend, error) {
+	if f.cpuBLAS == "openblas" {
+		impl, err := openblas.Load()
+		if err != nil {
+			return nil, err
+		}
+		blas32.Use(impl)
+		blas64.Use(impl)
+	}
+	if f.backend == "cpu" {
+		return engine.NewCPU(), nil
+	}
+	d, err := device.Select(f.device)
+	if err != nil {
+		if f.backend == "auto" && device.IsNoOpenCL(err) {
+			fmt.Fprintf(e.stderr, "cltrain train: using the CPU backend: %v\n", err)
+			return engine.NewCPU(), nil
+		}
+		return nil, err
+	}
+	return engine.NewOpenCL(d, kernels.DefaultGemm)
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM;
+// a second one exits at once with status 130, writing nothing.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\ncltrain train: interrupted: finishing the current step and saving (interrupt again to quit at once)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "cltrain train: quit without saving")
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+func newProgress(e *env, f trainFlags) *progressbar.ProgressBar {
+	file, ok := e.stderr.(*os.File)
+	if f.quiet || !ok || !term.IsTerminal(int(file.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions(f.iters,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("it"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionFullWidth(),
+	)
+}
+
+// writeMetrics writes the step,loss,accuracy rows atomically.
+func writeMetrics(path string, records []engine.Record) error {
+	var b strings.Builder
+	b.WriteString("step,loss,accuracy\n")
+	for _, r := range records {
+		fmt.Fprintf(&b, "%d,%.9g,%.6g\n", r.Step, r.Cost, r.Accuracy)
+	}
+	return writeAtomic(path, []byte(b.String()))
+}
+
+// writeAtomic writes data to a temporary file beside path, then renames it.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if e := tmp.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// drawPlots draws the loss curve and, for 2-feature data, the decision
+// boundary of the final parameters.
+func drawPlots(path string, res engine.Result, set *dataset.Set) error {
+	steps := make([]int, len(res.Records))
+	loss := make([]float64, len(res.Records))
+	acc := make([]float64, len(res.Records))
+	for i, r := range res.Records {
+		steps[i], loss[i], acc[i] = r.Step, r.Cost, r.Accuracy
+	}
+	if err := figures.LossCurve(path, steps, loss, acc); err != nil {
+		return err
+	}
+	if nx, _ := set.X.Dims(); nx != 2 {
+		return nil
+	}
+	point := mat.NewDense(2, 1, nil)
+	predict := func(x1, x2 float64) float64 {
+		point.Set(0, 0, x1)
+		point.Set(1, 0, x2)
+		a, err := engine.Predict(res.Params, point)
+		if err != nil {
+			return math.NaN()
+		}
+		return a[0]
+	}
+	return figures.Boundary(figures.BoundaryPath(path), set.X, set.Y, predict)
+}
+
+func printSummary(w io.Writer, s summary, asJSON bool) {
+	if asJSON {
+		json.NewEncoder(w).Encode(s)
+		return
+	}
+	fmt.Fprintf(w, "final loss %.6f, training accuracy %.2f%%, %d iterations in %.3f s (%.0f it/s)\n",
+		s.Loss, 100*s.Accuracy, s.Iterations, s.WallSeconds, s.ItersPerSec)
+	fmt.Fprintf(w, "backend %s, data %s, layers %v\n", s.Backend, s.Data, s.Layers)
+	if s.Saved != "" {
+		fmt.Fprintf(w, "parameters saved to %s\n", s.Saved)
+	}
+}

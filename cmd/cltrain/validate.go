@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"text/tabwriter"
+
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/validate"
+)
+
+func runValidate(e *env, args []string) int {
+	fs := newFlags(e, "validate", "[--device N] [--json] [--quick]",
+		"Runs every kernel on fresh random inputs at many shapes (odd sizes, tile edges, K ≥ 4096), with outputs\n"+
+			"poisoned with NaN, and compares with the float64 CPU reference by ‖out − ref‖/‖ref‖.\n"+
+			"Exits 1 if any kernel fails its tolerance (elementwise 1e-6, GEMM and reductions 2e-5).")
+	dev := deviceFlag(fs)
+	asJSON := fs.Bool("json", false, "print the results as a JSON object")
+	quick := fs.Bool("quick", false, "skip the largest shapes")
+	seed := fs.Uint64("seed", 0, "random seed for the inputs (0: a fresh one)")
+	if code, stop := parse(e, fs, args); stop {
+		return code
+	}
+	d, err := device.Select(*dev)
+	if err != nil {
+		return fail(e, "validate", err)
+	}
+	ctx, err := device.NewContext(d)
+	if err != nil {
+		return fail(e, "validate", err)
+	}
+	defer ctx.Close()
+	ops, err := kernels.NewOps(ctx, kernels.DefaultGemm)
+	if err != nil {
+		return fail(e, "validate", err)
+	}
+	defer ops.Release()
+	if *seed == 0 {
+		*seed = rand.Uint64()
+	}
+	results := validate.Run(ops, validate.Cases(*quick), rand.New(rand.NewPCG(*seed, 0)))
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if *asJSON {
+		out := struct {
+			Device  device.Info       `json:"device"`
+			Seed    uint64            `json:"seed"`
+			Pass    bool              `json:"pass"`
+			Results []validate.Result `json:"results"`
+		}{d.Info, *seed, failed == 0, results}
+		for i := range out.Results {
+			// A kernel that did not run has NaN errors, which JSON cannot hold.
+			if r := &out.Results[i]; r.Err != "" {
+				r.RelErr, r.MaxAbs = -1, -1
+			}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return fail(e, "validate", err)
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "device %d: %s (%s), seed %d\n", d.Index, d.Name, d.Platform, *seed)
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "KERNEL\tSHAPE\tREL ERR\tMAX ABS\tTOL\tRESULT\t")
+		for _, r := range results {
+			res := "PASS"
+			if !r.Pass {
+				res = "FAIL"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.2e\t%.2e\t%.0e\t%s\t\n", r.Kernel, r.Shape, r.RelErr, r.MaxAbs, r.Tol, res)
+			if r.Err != "" {
+				tw.Flush()
+				fmt.Fprintf(e.stdout, "  error: %s\n", r.Err)
+			}
+		}
+		tw.Flush()
+		fmt.Fprintf(e.stdout, "%d of %d passed\n", len(results)-failed, len(results))
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stderr, "cltrain validate: %d of %d kernel checks failed\n", failed, len(results))
+		return exitError
+	}
+	return exitOK
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what cltrain needs on Debian or Ubuntu: an OpenCL ICD loader and
+# PoCL (skipped when an OpenCL ICD is already registered), clinfo, and the
+# benchmark yardsticks OpenBLAS and CLBlast. Uses sudo when not root.
+set -euo pipefail
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+want=()
+icds=$(ls /etc/OpenCL/vendors/*.icd 2>/dev/null || true)
+if [ -n "$icds" ] && ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1'; then
+	echo "deps: OpenCL ICD already registered: $(echo $icds | tr '\n' ' ')"
+else
+	want+=(ocl-icd-libopencl1 pocl-opencl-icd)
+fi
+for p in clinfo libopenblas0 libclblast1; do
+	have_pkg "$p" || want+=("$p")
+done
+
+if [ ${#want[@]} -eq 0 ]; then
+	echo "deps: nothing to install"
+	exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+	echo "deps: missing ${want[*]}: install an OpenCL ICD loader and driver (e.g. PoCL), OpenBLAS and CLBlast with your package manager" >&2
+	exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+fi
+echo "deps: installing ${want[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
