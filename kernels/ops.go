@@ -354,9 +354,16 @@ func (o *Ops) runGemm(g gemmCall) error {
 	switch {
 	case p.kernelFor(o.c.Device) == GemmCPU && !g.tB:
 		// Skinny products (the output layer's single row) get a kernel
-		// specialised to their row count rather than a padded block.
+		// specialised to a row block of 1, 2, 4 or 8 rather than a padded
+		// block of RM.
 		defs := p.cpuDefines()
-		rm := min(or(p.RM, 12), m)
+		rm := or(p.RM, 12)
+		for _, small := range []int{1, 2, 4, 8} {
+			if m <= small && small < rm {
+				rm = small
+				break
+			}
+		}
 		defs["RM"], defs["TRANS_A"], defs["EPILOGUE"], defs["ROWSUM"] = rm, b2i(g.tA), int(g.ep), b2i(g.rowsum != nil)
 		if g.rowsum != nil && g.tA {
 			return fmt.Errorf("gemm: row sums need an untransposed A")

@@ -39,7 +39,7 @@ func TestGPUCheckQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := gpuCheckBuild(t)
+	bin := binary(t)
 
 	fakeDir := t.TempDir()
 	fake := filepath.Join(fakeDir, "libnvidia-opencl.so.1")
@@ -170,19 +170,6 @@ func TestGPUCheckQuick(t *testing.T) {
 			}
 		})
 	}
-}
-
-// gpuCheckBuild builds cltrain without cgo, as scripts/gpu-check.sh --bundle
-// does, and returns its path.
-func gpuCheckBuild(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cltrain")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func gpuCheckRead(t *testing.T, path string) string {

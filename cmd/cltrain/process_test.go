@@ -35,7 +35,8 @@ var (
 	buildErr  error
 )
 
-// binary builds cltrain once per test run, as make build does.
+// binary builds cltrain without cgo once per test run, as make build and
+// scripts/gpu-check.sh --bundle do, and returns its path.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
