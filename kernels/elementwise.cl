@@ -49,10 +49,3 @@ __kernel void gather_cols(const int rows, const int cols, const int srcCols,
 		dst[i * cols + j] = src[i * srcCols + idx[off + j]];
 }
 
-// out (cols×rows) = inᵀ, in being rows×cols.
-__kernel void transpose(const int rows, const int cols, __global const float *in,
-                        __global float *out) {
-	const int j = get_global_id(0), i = get_global_id(1);
-	if (i < rows && j < cols)
-		out[j * rows + i] = in[i * cols + j];
-}

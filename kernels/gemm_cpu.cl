@@ -72,9 +72,7 @@ inline float hsum8(float8 v) { return hsum4(v.lo + v.hi); }
 // (k0 > 0 or k1 < K, so that each pass's panel of B stays in cache) keeps
 // its raw partial sums in C between passes: the first pass folds beta·C in as
 // (beta/alpha)·C (the host splits only when alpha ≠ 0), the last applies the
-// epilogue. With ROWSUM (and not TRANS_A), the work-items of the first
-// column block also accumulate rowsum[i] = alpha·Σ_k A[i, k] + beta·rowsum[i]
-// over the passes.
+// epilogue.
 #define PASS_FIRST (k0 == 0)
 #define PASS_LAST (k1 == K)
 #define PASS_INIT(LOAD, idx) (PASS_FIRST ? (beta != 0.0f && !PASS_LAST ? (beta / alpha) * LOAD(C + (idx)) : 0.0f) : LOAD(C + (idx)))
@@ -85,7 +83,7 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
                          __global float *restrict C,
                          __global const float *restrict bias,
                          __global const float *restrict aux, const int k0,
-                         const int k1, __global float *restrict rowsum) {
+                         const int k1) {
 	// Consecutive work-items share a column panel of B, which stays in cache.
 	const int i0 = get_global_id(0) * RM;
 	const int j0 = get_global_id(1) * CN;
@@ -93,37 +91,49 @@ __kernel void gemm_outer(const int M, const int N, const int K, const float alph
 		return;
 	const int rows = min(RM, M - i0);
 	const float betaLast = PASS_FIRST ? beta : 0.0f; // folded in by a split's first pass
-#if ROWSUM && !TRANS_A
-	if (j0 == 0)
-		for (int r = 0; r < rows; r++) {
-			float s = 0.0f;
-			for (int k = k0; k < k1; k++)
-				s += A_AT(i0 + r, k);
-			const float old = PASS_FIRST ? (beta == 0.0f ? 0.0f : beta * rowsum[i0 + r]) : rowsum[i0 + r];
-			rowsum[i0 + r] = fma(alpha, s, old);
-		}
-#endif
-	if (j0 + CN > N) {
-		// The last, partial column block: plain dot products.
-		for (int r = 0; r < rows; r++)
-			for (int j = j0; j < N; j++) {
-				const int idx = (i0 + r) * N + j;
-				float s = PASS_INIT(LOAD1, idx);
-				for (int k = k0; k < k1; k++)
-					s = fma(A_AT(i0 + r, k), B[k * N + j], s);
-				if (PASS_LAST)
-					store(C, idx, i0 + r, s, alpha, betaLast, bias, aux);
-				else
-					C[idx] = s;
-			}
-		return;
-	}
 	// Rows past M read row M−1 again and are never written: no branch in the
 	// inner loop.
 	int ri[RM];
 	for (int r = 0; r < RM; r++)
 		ri[r] = min(i0 + r, M - 1);
 	floatV acc[RM][NV];
+	if (j0 + CN > N) {
+		// The last, partial column block: the same outer products on vectors
+		// gathered with the columns past N clamped to N−1, written back
+		// element by element.
+		const int cols = N - j0;
+		for (int r = 0; r < RM; r++)
+			for (int v = 0; v < NV; v++)
+				acc[r][v] = (floatV)(0.0f);
+		for (int k = k0; k < k1; k++) {
+			floatV b[NV];
+			for (int v = 0; v < NV; v++) {
+				float t[VW];
+				for (int l = 0; l < VW; l++)
+					t[l] = B[k * N + min(j0 + v * VW + l, N - 1)];
+				b[v] = vloadV(0, t);
+			}
+			for (int r = 0; r < RM; r++) {
+				const floatV a = (floatV)(A_AT(ri[r], k));
+				for (int v = 0; v < NV; v++)
+					acc[r][v] = fma(a, b[v], acc[r][v]);
+			}
+		}
+		for (int r = 0; r < rows; r++) {
+			float out[CN];
+			for (int v = 0; v < NV; v++)
+				vstoreV(acc[r][v], v, out);
+			for (int c = 0; c < cols; c++) {
+				const int idx = (i0 + r) * N + j0 + c;
+				const float sum = out[c] + PASS_INIT(LOAD1, idx);
+				if (PASS_LAST)
+					store(C, idx, i0 + r, sum, alpha, betaLast, bias, aux);
+				else
+					C[idx] = sum;
+			}
+		}
+		return;
+	}
 #pragma unroll
 	for (int r = 0; r < RM; r++)
 #pragma unroll

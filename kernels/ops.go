@@ -100,7 +100,6 @@ type Ops struct {
 	programs []*device.Program
 	reduceWG int
 	tuning   Tuning
-	scratch  *device.Buffer // GemmUpdate's transposed input
 
 	profiling bool
 	events    []TimedLaunch
@@ -142,8 +141,6 @@ func (o *Ops) Release() error {
 		keep(p.Release())
 	}
 	o.kernels, o.programs = map[string]*device.Kernel{}, nil
-	keep(o.scratch.Release())
-	o.scratch = nil
 	o.DropEvents()
 	return first
 }
@@ -264,57 +261,13 @@ func (o *Ops) GemmUpdate(dz, a Mat, scale float32, w Mat, b *device.Buffer) erro
 		}
 		return o.rowSums(dz, -scale, 1, b)
 	}
-	if dz.Cols < transposeFrom {
-		return o.runGemm(call)
-	}
-	// Over many examples the dot-product form streams both operands from
-	// memory for every block of W; transposing a (one pass over it) lets the
-	// outer-product form keep a panel of it in cache instead.
-	at, err := o.scratchMat(a.Cols, a.Rows)
-	if err != nil {
-		return err
-	}
-	if err := o.Transpose(a, at); err != nil {
-		return err
-	}
-	call.tB, call.b = false, at
 	return o.runGemm(call)
 }
-
-// transposeFrom is the K from which GemmUpdate on the CPU kernel transposes
-// its input to use the outer-product form.
-const transposeFrom = 1024
 
 // splitK is the length of the passes the CPU kernel's outer-product form
 // splits a longer K into, so that a panel of B (splitK × its column block)
 // stays in the L2 cache.
 const splitK = 1024
-
-// scratchMat returns a rows×cols view of the Ops' scratch buffer, grown as
-// needed.
-func (o *Ops) scratchMat(rows, cols int) (Mat, error) {
-	if o.scratch == nil || o.scratch.Len() < rows*cols {
-		o.scratch.Release()
-		var err error
-		if o.scratch, err = o.c.NewBuffer(rows * cols); err != nil {
-			o.scratch = nil
-			return Mat{}, fmt.Errorf("scratch %d×%d: %w", rows, cols, err)
-		}
-	}
-	return Mat{Buf: o.scratch, Rows: rows, Cols: cols}, nil
-}
-
-// Transpose writes aᵀ to out.
-func (o *Ops) Transpose(a, out Mat) error {
-	if out.Rows != a.Cols || out.Cols != a.Rows {
-		return fmt.Errorf("transpose: %s into %s", a, out)
-	}
-	k, err := o.kernel("transpose", "transpose", nil, "elementwise.cl")
-	if err != nil {
-		return err
-	}
-	return o.launch(k, []int{a.Cols, a.Rows}, nil, int32(a.Rows), int32(a.Cols), a.Buf, out.Buf)
-}
 
 // gemmCall is one GEMM launch: its epilogue, operands and the extra buffers
 // the epilogue reads (bias, aux) or the row sums it writes.
@@ -364,16 +317,12 @@ func (o *Ops) runGemm(g gemmCall) error {
 				break
 			}
 		}
-		defs["RM"], defs["TRANS_A"], defs["EPILOGUE"], defs["ROWSUM"] = rm, b2i(g.tA), int(g.ep), b2i(g.rowsum != nil)
-		if g.rowsum != nil && g.tA {
-			return fmt.Errorf("gemm: row sums need an untransposed A")
+		defs["RM"], defs["TRANS_A"], defs["EPILOGUE"] = rm, b2i(g.tA), int(g.ep)
+		if g.rowsum != nil {
+			return fmt.Errorf("gemm: row sums need the NT form")
 		}
 		if kern, err = o.kernel("gemm_outer "+Defines(defs), "gemm_outer", defs, "epilogue.cl", "gemm_cpu.cl"); err != nil {
 			return err
-		}
-		rowsum := g.rowsum
-		if rowsum == nil {
-			rowsum = g.c.Buf
 		}
 		global = []int{ceilDiv(m, rm), ceilDiv(n, or(p.NV, 2)*or(p.VW, 16))}
 		pass := k
@@ -382,7 +331,7 @@ func (o *Ops) runGemm(g gemmCall) error {
 		}
 		for k0 := 0; k0 < k; k0 += pass {
 			k1 := min(k0+pass, k)
-			if err := o.launch(kern, global, nil, int32(m), int32(n), int32(k), g.alpha, g.a.Buf, g.b.Buf, g.beta, g.c.Buf, bias, aux, int32(k0), int32(k1), rowsum); err != nil {
+			if err := o.launch(kern, global, nil, int32(m), int32(n), int32(k), g.alpha, g.a.Buf, g.b.Buf, g.beta, g.c.Buf, bias, aux, int32(k0), int32(k1)); err != nil {
 				return fmt.Errorf("gemm: %w", err)
 			}
 		}
