@@ -39,6 +39,24 @@ func (p GemmParams) kernelFor(d device.Device) string {
 	return GemmTiled
 }
 
+// checkCPU refuses CPU blockings whose accumulators would not fit in 24
+// AVX-512 registers (RM·NV·VW or DR·DC·VW floats over 384): they spill to
+// the work-item's stack, run slowly, and the widest crash PoCL's compiled
+// kernels.
+func (p GemmParams) checkCPU() error {
+	if p.VW != 0 && p.VW != 4 && p.VW != 8 && p.VW != 16 {
+		return fmt.Errorf("gemm vector width %d: want 4, 8 or 16", p.VW)
+	}
+	if p.RM < 0 || p.NV < 0 || p.DR < 0 || p.DC < 0 {
+		return fmt.Errorf("gemm blocking %+v: sizes must not be negative", p)
+	}
+	vw := or(p.VW, 16)
+	if or(p.RM, 12)*or(p.NV, 2)*vw > 384 || or(p.DR, 4)*or(p.DC, 4)*vw > 384 {
+		return fmt.Errorf("gemm blocking %+v: more than 384 accumulators per work-item", p)
+	}
+	return nil
+}
+
 // cpuDefines returns the CPU kernel's blocking defines that are set.
 func (p GemmParams) cpuDefines() map[string]int {
 	defs := map[string]int{}
@@ -57,11 +75,8 @@ func (p GemmParams) Validate(d device.Device) error {
 	if k := p.kernelFor(d); k != GemmTiled && k != GemmCPU {
 		return fmt.Errorf("gemm kernel %q: want %q or %q", p.Kernel, GemmTiled, GemmCPU)
 	}
-	if p.VW != 0 && p.VW != 4 && p.VW != 8 && p.VW != 16 {
-		return fmt.Errorf("gemm vector width %d: want 4, 8 or 16", p.VW)
-	}
-	if p.RM < 0 || p.NV < 0 || p.DR < 0 || p.DC < 0 || p.RM > 32 || p.NV > 8 || p.DR > 8 || p.DC > 8 {
-		return fmt.Errorf("gemm blocking %+v: RM up to 32, NV, DR and DC up to 8", p)
+	if err := p.checkCPU(); err != nil {
+		return err
 	}
 	if p.TM <= 0 || p.TN <= 0 || p.TK <= 0 || p.WM <= 0 || p.WN <= 0 || p.TM%p.WM != 0 || p.TN%p.WN != 0 {
 		return fmt.Errorf("gemm tiling %+v: tiles must be positive multiples of the per-item block", p)

@@ -124,16 +124,17 @@ func Candidates(d device.Device, tA, tB bool) []GemmParams {
 		for _, vw := range []int{8, 16} {
 			if tB { // gemm_dot
 				for _, dd := range [][2]int{{2, 2}, {2, 4}, {4, 4}, {4, 8}, {8, 4}} {
-					out = append(out, GemmParams{Kernel: GemmCPU, VW: vw, DR: dd[0], DC: dd[1]})
+					if p := (GemmParams{Kernel: GemmCPU, VW: vw, DR: dd[0], DC: dd[1]}); p.checkCPU() == nil {
+						out = append(out, p)
+					}
 				}
 				continue
 			}
 			for _, rm := range []int{4, 6, 8, 12, 16} {
 				for _, nv := range []int{1, 2, 4} {
-					if rm*nv*vw > 32*16 { // more accumulators than AVX-512 registers
-						continue
+					if p := (GemmParams{Kernel: GemmCPU, VW: vw, RM: rm, NV: nv}); p.checkCPU() == nil {
+						out = append(out, p)
 					}
-					out = append(out, GemmParams{Kernel: GemmCPU, VW: vw, RM: rm, NV: nv})
 				}
 			}
 		}

@@ -63,3 +63,33 @@ func TestTuneSavesAndOpsUseIt(t *testing.T) {
 		t.Errorf("paramsFor an untuned class = %+v, want the default", got)
 	}
 }
+
+// TestCPUBlockingLimit checks that blockings with more accumulators than
+// registers are refused, and that the tuner never proposes one.
+func TestCPUBlockingLimit(t *testing.T) {
+	for _, tc := range []struct {
+		p  GemmParams
+		ok bool
+	}{
+		{GemmParams{}, true},
+		{GemmParams{VW: 16, RM: 12, NV: 2}, true},
+		{GemmParams{VW: 16, RM: 16, NV: 2}, false},
+		{GemmParams{VW: 16, DR: 4, DC: 8}, false},
+		{GemmParams{VW: 8, DR: 4, DC: 8}, true},
+		{GemmParams{VW: 5}, false},
+		{GemmParams{RM: -1}, false},
+	} {
+		if err := tc.p.checkCPU(); (err == nil) != tc.ok {
+			t.Errorf("checkCPU(%+v) = %v, want ok=%v", tc.p, err, tc.ok)
+		}
+	}
+	d := cltest.Device(t)
+	d.Type = "CPU"
+	for _, tB := range []bool{false, true} {
+		for _, p := range Candidates(d, false, tB) {
+			if err := p.checkCPU(); err != nil {
+				t.Errorf("candidate %+v: %v", p, err)
+			}
+		}
+	}
+}

@@ -37,6 +37,12 @@ func runValidate(e *env, args []string) int {
 		return fail(e, "validate", err)
 	}
 	defer ops.Release()
+	// Check the GEMM blockings training uses: the device's tuning, if any.
+	tuning, err := kernels.LoadTuning(d)
+	if err != nil {
+		return fail(e, "validate", err)
+	}
+	ops.SetTuning(tuning)
 	if *seed == 0 {
 		*seed = rand.Uint64()
 	}
@@ -66,7 +72,7 @@ func runValidate(e *env, args []string) int {
 			return fail(e, "validate", err)
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "device %d: %s (%s), seed %d\n", d.Index, d.Name, d.Platform, *seed)
+		fmt.Fprintf(e.stdout, "device %d: %s (%s), seed %d, %d tuned GEMM classes\n", d.Index, d.Name, d.Platform, *seed, len(tuning))
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "KERNEL\tSHAPE\tREL ERR\tMAX ABS\tTOL\tRESULT\t")
 		for _, r := range results {
