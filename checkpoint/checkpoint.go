@@ -1,18 +1,17 @@
 package checkpoint
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/cltrain/cltrain/internal/npz"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/cltrain/cltrain/internal/atomicfile"
+	"github.com/cltrain/cltrain/internal/npz"
 )
 
 // MaxArrayBytes bounds the uncompressed size of each array entry Load
@@ -92,73 +91,19 @@ func finite(name string, m *mat.Dense) error {
 
 // writeAtomic writes the archive to a temporary file next to path and renames
 // it into place, removing the temporary file on any failure.
-func writeAtomic(path string, w, b []*mat.Dense) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
+func writeAtomic(path string, w, b []*mat.Dense) error {
+	return atomicfile.Write(path, func(out io.Writer) error {
+		zw := npz.NewWriter(out)
+		for l := range w {
+			if err := writeMatrix(zw, "W"+strconv.Itoa(l+1), w[l]); err != nil {
+				return err
 			}
-			_ = os.Remove(tmp)
+			if err := writeMatrix(zw, "b"+strconv.Itoa(l+1), b[l]); err != nil {
+				return err
+			}
 		}
-	}()
-
-	bw := bufio.NewWriterSize(f, 1<<20)
-	zw := npz.NewWriter(bw)
-	for l := range w {
-		if err := writeMatrix(zw, "W"+strconv.Itoa(l+1), w[l]); err != nil {
-			return err
-		}
-		if err := writeMatrix(zw, "b"+strconv.Itoa(l+1), b[l]); err != nil {
-			return err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	return nil
+		return zw.Close()
+	})
 }
 
 // writeMatrix writes m as a 2-D array, copying it only when its rows are not

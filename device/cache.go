@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"unsafe"
+
+	"github.com/cltrain/cltrain/internal/atomicfile"
 )
 
 const (
@@ -89,18 +91,5 @@ func (c *Context) storeBinary(p *Program, key string) {
 	if os.MkdirAll(dir, 0o755) != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, key+".tmp-*")
-	if err != nil {
-		return
-	}
-	_, err = tmp.Write(bin)
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, key+".bin"))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
+	atomicfile.WriteBytes(filepath.Join(dir, key+".bin"), bin)
 }

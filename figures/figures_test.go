@@ -337,8 +337,8 @@ func TestUnwritable(t *testing.T) {
 	onlyEntries(t, filepath.Join(dir, "taken.png"), "inside")
 }
 
-// TestOverwrite checks that a new picture replaces an old one and gets
-// ordinary read permissions.
+// TestOverwrite checks that a new picture replaces an old one and keeps its
+// permissions.
 func TestOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "overwrite.png")
@@ -354,8 +354,8 @@ func TestOverwrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want the old file's 0600", fi.Mode().Perm())
 	}
 	onlyEntries(t, dir, "overwrite.png")
 }

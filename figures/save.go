@@ -3,7 +3,7 @@ package figures
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/cltrain/cltrain/internal/atomicfile"
 )
 
 // newCanvas returns an empty canvas of size w×h in the format named by the
@@ -44,26 +46,14 @@ func page(c vg.CanvasWriterTo) draw.Canvas {
 	return draw.Crop(dc, margin, -margin, margin, -margin)
 }
 
-// writeAtomic writes the canvas c to a temporary file beside path, then
-// renames it to path. On error the temporary file is removed and path is left
-// as it was.
+// writeAtomic writes the canvas c to path through a temporary file, so an
+// interrupted run never leaves a truncated picture.
 func writeAtomic(path string, c vg.CanvasWriterTo) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("write figure %s: %w", path, err)
-	}
-	_, err = c.WriteTo(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("write figure %s: %w", path, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/internal/atomicfile"
 )
 
 // Tuning maps GEMM shape classes (see ShapeClass) to the configuration that
@@ -75,19 +76,7 @@ func (t Tuning) Save(d device.Device) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tuning-*")
-	if err != nil {
-		return "", fmt.Errorf("save tuning: %w", err)
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteBytes(path, append(b, '\n')); err != nil {
 		return "", fmt.Errorf("save tuning: %w", err)
 	}
 	return path, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cltrain/cltrain/checkpoint"
 	"github.com/cltrain/cltrain/engine"
+	"github.com/cltrain/cltrain/internal/atomicfile"
 )
 
 func runPredict(e *env, args []string) int {
@@ -58,8 +59,8 @@ func runPredict(e *env, args []string) int {
 		fmt.Fprintf(&rows, "%d,%.9g\n", pred, p)
 	}
 	if *out != "" {
-		if err := writeAtomic(*out, []byte(rows.String())); err != nil {
-			return fail(err)
+		if err := atomicfile.WriteBytes(*out, []byte(rows.String())); err != nil {
+			return fail(fmt.Errorf("write %s: %w", *out, err))
 		}
 	}
 	acc := float64(right) / float64(len(probs))

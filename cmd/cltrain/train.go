@@ -26,6 +26,7 @@ import (
 	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/engine"
 	"github.com/cltrain/cltrain/figures"
+	"github.com/cltrain/cltrain/internal/atomicfile"
 	"github.com/cltrain/cltrain/internal/nprand"
 	"github.com/cltrain/cltrain/kernels"
 )
@@ -322,24 +323,7 @@ func writeMetrics(path string, records []engine.Record) error {
 	for _, r := range records {
 		fmt.Fprintf(&b, "%d,%.9g,%.6g\n", r.Step, r.Cost, r.Accuracy)
 	}
-	return writeAtomic(path, []byte(b.String()))
-}
-
-// writeAtomic writes data to a temporary file beside path, then renames it.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteBytes(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
