@@ -112,10 +112,15 @@ func TestTrainRefusesBadData(t *testing.T) {
 		}
 		return p
 	}
+	valid, err := os.ReadFile("../../dataset/testdata/small_f64.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		path, msg string
 	}{
-		{write("empty.csv", ""), "empty.csv"},
+		{write("truncated.npz", string(valid[:len(valid)/2])), "truncated.npz"},
+		{"../../checkpoint/testdata/numpy_f64.npz", `"X"`},
 		{write("header.csv", "x1,x2,y\n"), "header.csv"},
 		{write("ragged.csv", "1,2,0\n3,1\n"), "line 2"},
 		{write("label.csv", "1,2,0\n3,4,2\n"), "line 2"},
@@ -206,6 +211,18 @@ func TestTrainCPUMatchesCourse(t *testing.T) {
 	code, stdout, stderr = cli(t, "train", "--backend", "cpu", "--iters", "0", "--init", model, "--json")
 	if code != exitOK || !strings.Contains(stdout, `"loss":0.28808`) {
 		t.Errorf("train --init from the saved model: exit %d, %s %s", code, stdout, stderr)
+	}
+}
+
+// TestDeviceOutOfRange checks that a device index past the last fails with
+// one line before any work.
+func TestDeviceOutOfRange(t *testing.T) {
+	cltest.Device(t)
+	for _, args := range [][]string{{"train", "--backend", "opencl", "--device", "99"}, {"validate", "--device", "99"}} {
+		code, _, stderr := cli(t, args...)
+		if code != exitError || !strings.Contains(stderr, "out of range") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and out of range", args, code, stderr)
+		}
 	}
 }
 
