@@ -18,10 +18,10 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# The tests, under the race detector (which needs cgo), then short fuzz runs.
+# Short fuzz runs, then the tests under the race detector (which needs cgo).
 test: deps vet build
-	CGO_ENABLED=1 $(GO) test -race -timeout 15m ./...
 	$(MAKE) fuzz-short FUZZTIME=5s
+	CGO_ENABLED=1 $(GO) test -race -timeout 15m ./...
 
 fuzz-short fuzz:
 	$(GO) test ./dataset -run '^$$' -fuzz '^FuzzLoadCSV$$' -fuzztime $(FUZZTIME)
