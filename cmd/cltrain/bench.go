@@ -17,7 +17,7 @@ func runBench(e *env, args []string) int {
 			"the elementwise ops, one training step per configuration and the flower training run. Backends run\n"+
 			"interleaved after a warm-up; each row gives the median and min–max of its runs, the rate, the ratio\n"+
 			"to CPU float32 (gonum) and the fraction of the device's measured peak. Progress goes to stderr.")
-	dev := fs.Int("device", -1, "OpenCL device index (default $CLTRAIN_DEVICE, else the first GPU, else the first device)")
+	dev := deviceFlag(fs)
 	quick := fs.Bool("quick", false, "a run of under a minute: 3 runs, fewer sizes, no 1024-4096-4096 step, flower cut to 2000 iterations")
 	runs := fs.Int("runs", 10, "timed runs per backend and case (3 with --quick)")
 	warmup := fs.Int("warmup", 1, "untimed runs per backend and case before the timed ones")
