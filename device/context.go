@@ -42,9 +42,6 @@ func NewContext(d Device) (*Context, error) {
 // Finish blocks until every command queued so far has completed.
 func (c *Context) Finish() error { return check("clFinish", cl.Finish(c.queue)) }
 
-// Flush submits every queued command to the device without waiting.
-func (c *Context) Flush() error { return check("clFlush", cl.Flush(c.queue)) }
-
 // Allocated returns the bytes held by this context's live buffers.
 func (c *Context) Allocated() int64 {
 	c.mu.Lock()

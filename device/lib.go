@@ -45,7 +45,6 @@ var cl struct {
 	EnqueueCopyBuffer       func(q uintptr, src, dst uintptr, srcOff, dstOff, size uintptr, n uint32, wait *uintptr, ev *uintptr) int32
 	EnqueueNDRangeKernel    func(q uintptr, k uintptr, dims uint32, offset, global, local *uintptr, n uint32, wait *uintptr, ev *uintptr) int32
 	Finish                  func(q uintptr) int32
-	Flush                   func(q uintptr) int32
 	WaitForEvents           func(n uint32, events *uintptr) int32
 	GetEventProfilingInfo   func(e uintptr, param uint32, size uintptr, value unsafe.Pointer, ret *uintptr) int32
 	ReleaseEvent            func(e uintptr) int32
@@ -116,7 +115,6 @@ func open() error {
 		{&cl.EnqueueCopyBuffer, "clEnqueueCopyBuffer"},
 		{&cl.EnqueueNDRangeKernel, "clEnqueueNDRangeKernel"},
 		{&cl.Finish, "clFinish"},
-		{&cl.Flush, "clFlush"},
 		{&cl.WaitForEvents, "clWaitForEvents"},
 		{&cl.GetEventProfilingInfo, "clGetEventProfilingInfo"},
 		{&cl.ReleaseEvent, "clReleaseEvent"},

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -98,10 +97,4 @@ func (p *Program) Release() error {
 	err := check("clReleaseProgram", cl.ReleaseProgram(p.p))
 	p.p = 0
 	return err
-}
-
-// IsBuildError reports whether err holds a *BuildError.
-func IsBuildError(err error) bool {
-	var be *BuildError
-	return errors.As(err, &be)
 }

@@ -23,19 +23,13 @@ func check(op string, s int32) error {
 	return fmt.Errorf("%s: %w", op, Status(s))
 }
 
-// Named OpenCL status codes that callers may want to compare with errors.Is.
+// Named OpenCL status codes the package and its callers compare with
+// errors.Is.
 const (
 	ErrDeviceNotFound       Status = -1
-	ErrMemObjectAllocation  Status = -4
-	ErrOutOfResources       Status = -5
-	ErrOutOfHostMemory      Status = -6
 	ErrBuildProgramFailure  Status = -11
-	ErrInvalidValue         Status = -30
-	ErrInvalidKernelArgs    Status = -52
-	ErrInvalidWorkGroupSize Status = -54
 	ErrInvalidArgIndex      Status = -49
-	ErrInvalidArgSize       Status = -51
-	ErrInvalidBufferSize    Status = -61
+	ErrInvalidWorkGroupSize Status = -54
 	ErrPlatformNotFound     Status = -1001
 )
 
