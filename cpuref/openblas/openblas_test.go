@@ -6,9 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -78,6 +80,76 @@ func checkClose(t *testing.T, name string, got, want []float64, tol float64) {
 			t.Fatalf("%s: element %d is %v, gonum gives %v", name, i, got[i], want[i])
 		}
 	}
+}
+
+// unit32 is float32's unit roundoff, 2⁻²⁴.
+const unit32 = 1.0 / (1 << 24)
+
+// sgemmBound returns, per element of C (at C's leading dimension), how far
+// two correct float32 GEMMs may differ: each computes α·Σ_k a_ik·b_kj + β·c_ij
+// with a forward error of at most γ_{k+2}·(|α|·Σ_k |a_ik·b_kj| + |β·c_ij|),
+// γ_n = n·u/(1−n·u), whatever its summation order (Higham, Accuracy and
+// Stability of Numerical Algorithms, §3.5), so they differ by at most twice
+// that. The bound grows with the reduction length k, as the summation orders
+// of blocked kernels (OpenBLAS's SkylakeX or Prescott set, gonum's loops)
+// differ more the longer the sums; a fixed tolerance fails some of them.
+func sgemmBound(tA, tB blas.Transpose, m, n, k int, alpha float64, a, b operand, beta float64, c operand) []float64 {
+	at := func(i, l int) float64 {
+		if tA == blas.NoTrans {
+			return float64(a.d32[i*a.ld+l])
+		}
+		return float64(a.d32[l*a.ld+i])
+	}
+	bt := func(l, j int) float64 {
+		if tB == blas.NoTrans {
+			return float64(b.d32[l*b.ld+j])
+		}
+		return float64(b.d32[j*b.ld+l])
+	}
+	nu := float64(k+2) * unit32
+	gamma := nu / (1 - nu)
+	bound := make([]float64, len(c.d32))
+	for i := range bound {
+		bound[i] = math.NaN()
+	}
+	for i := range m {
+		for j := range n {
+			var s float64
+			for l := range k {
+				s += math.Abs(at(i, l) * bt(l, j))
+			}
+			s *= math.Abs(alpha)
+			if beta != 0 {
+				s += math.Abs(beta * float64(c.d32[i*c.ld+j]))
+			}
+			// The smallest normal float32 absorbs underflow in the products.
+			bound[i*c.ld+j] = 2*gamma*s + 0x1p-126
+		}
+	}
+	return bound
+}
+
+// checkWithin fails t unless |got−want| ≤ bound element by element (bound
+// NaN: padding, where got and want must both be NaN).
+func checkWithin(t *testing.T, name string, got, want, bound []float64) {
+	t.Helper()
+	if i, ok := firstOutside(got, want, bound); !ok {
+		t.Fatalf("%s: element %d is %v, gonum gives %v: differs by %.3g, bound %.3g", name, i, got[i], want[i], math.Abs(got[i]-want[i]), bound[i])
+	}
+}
+
+// firstOutside returns the first element where got and want differ by more
+// than bound, or where exactly one is NaN, and false; else 0 and true.
+func firstOutside(got, want, bound []float64) (int, bool) {
+	for i := range want {
+		if math.IsNaN(got[i]) != math.IsNaN(want[i]) {
+			return i, false
+		}
+		if !math.IsNaN(want[i]) && !(math.Abs(got[i]-want[i]) <= bound[i]) {
+			return i, false
+		}
+	}
+	return 0, true
 }
 
 func widen(s []float32) []float64 {
@@ -177,7 +249,8 @@ func TestGemmAgreesWithGonum(t *testing.T) {
 							want, got := c.clone(), c.clone()
 							ref.Sgemm(ta.t, tb.t, m, n, k, float32(sc.alpha), a.d32, a.ld, b.d32, b.ld, float32(sc.beta), want.d32, c.ld)
 							impl.Sgemm(ta.t, tb.t, m, n, k, float32(sc.alpha), a.d32, a.ld, b.d32, b.ld, float32(sc.beta), got.d32, c.ld)
-							checkClose(t, "Sgemm", widen(got.d32), widen(want.d32), 1e-5)
+							bound := sgemmBound(ta.t, tb.t, m, n, k, sc.alpha, a, b, sc.beta, c)
+							checkWithin(t, "Sgemm", widen(got.d32), widen(want.d32), bound)
 
 							ref.Dgemm(ta.t, tb.t, m, n, k, sc.alpha, a.d64, a.ld, b.d64, b.ld, sc.beta, want.d64, c.ld)
 							impl.Dgemm(ta.t, tb.t, m, n, k, sc.alpha, a.d64, a.ld, b.d64, b.ld, sc.beta, got.d64, c.ld)
@@ -336,4 +409,77 @@ func BenchmarkSgemm(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestSgemmBoundCatchesRealErrors checks that the tolerance of
+// TestGemmAgreesWithGonum, though it grows with k, still fails a GEMM that
+// is wrong by one term of one sum, or that transposes an operand.
+func TestSgemmBoundCatchesRealErrors(t *testing.T) {
+	var ref gonum.Implementation
+	rnd := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 130, 67, 257
+	a, b, c := newOperand(rnd, m, k, 0), newOperand(rnd, k, n, 0), newOperand(rnd, m, n, 0)
+	want := c.clone()
+	ref.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, -2, a.d32, a.ld, b.d32, b.ld, 1, want.d32, want.ld)
+	bound := sgemmBound(blas.NoTrans, blas.NoTrans, m, n, k, -2, a, b, 1, c)
+	if _, ok := firstOutside(widen(want.d32), widen(want.d32), bound); !ok {
+		t.Fatal("the reference is outside its own bound")
+	}
+
+	// One product a_il·b_lj of one element left out.
+	missing := want.clone()
+	i, j, l := 71, 40, 200
+	missing.d32[i*missing.ld+j] -= -2 * a.d32[i*a.ld+l] * b.d32[l*b.ld+j]
+	if _, ok := firstOutside(widen(missing.d32), widen(want.d32), bound); ok {
+		t.Errorf("a sum missing one term (%g) passes the bound %g", -2*a.d32[i*a.ld+l]*b.d32[l*b.ld+j], bound[i*want.ld+j])
+	}
+
+	// B read as its transpose (a square block of it, so the shapes fit).
+	sq := newOperand(rnd, k, k, 0)
+	w2, g2 := newOperand(rnd, m, k, 0), newOperand(rnd, m, k, 0)
+	ref.Sgemm(blas.NoTrans, blas.NoTrans, m, k, k, 1, a.d32, a.ld, sq.d32, sq.ld, 0, w2.d32, w2.ld)
+	ref.Sgemm(blas.NoTrans, blas.Trans, m, k, k, 1, a.d32, a.ld, sq.d32, sq.ld, 0, g2.d32, g2.ld)
+	b2 := sgemmBound(blas.NoTrans, blas.NoTrans, m, k, k, 1, a, sq, 0, w2)
+	if _, ok := firstOutside(widen(g2.d32), widen(w2.d32), b2); ok {
+		t.Error("a GEMM that transposes B passes the bound")
+	}
+}
+
+// TestGemmAgreesWithGonumOnEveryKernelSet runs TestGemmAgreesWithGonum in a
+// child process for each OpenBLAS kernel set this CPU can run, chosen with
+// OPENBLAS_CORETYPE: the generic Prescott set that OpenBLAS falls back to on
+// CPUs it does not know, and the Haswell (AVX2) and SkylakeX (AVX-512) sets.
+// Their float32 summation orders differ; the tolerance must hold for each.
+func TestGemmAgreesWithGonumOnEveryKernelSet(t *testing.T) {
+	loadOrSkip(t)
+	if testing.Short() {
+		t.Skip("short mode: one child process per kernel set")
+	}
+	sets := []struct {
+		name string
+		runs bool
+	}{{"Prescott", true}, {"Haswell", cpu.X86.HasAVX2 && cpu.X86.HasFMA}, {"SkylakeX", cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL}}
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) {
+			if !set.runs {
+				t.Skipf("this CPU cannot run OpenBLAS's %s kernels", set.name)
+			}
+			cmd := exec.Command(os.Args[0], "-test.run", "^(TestLoad|TestGemmAgreesWithGonum)$", "-test.v")
+			cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+set.name, requireEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("with OPENBLAS_CORETYPE=%s: %v\n%s", set.name, err, lastLines(string(out), 20))
+			}
+			// openblas_get_config names the kernel set in use.
+			if !strings.Contains(strings.ToLower(string(out)), strings.ToLower(set.name)) {
+				t.Fatalf("with OPENBLAS_CORETYPE=%s the library did not report that kernel set:\n%s", set.name, lastLines(string(out), 20))
+			}
+		})
+	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
