@@ -25,12 +25,13 @@ func newOps(t *testing.T) *kernels.Ops {
 func TestKernelsMatchReference(t *testing.T) {
 	o := newOps(t)
 	cases := validate.Cases(testing.Short())
-	results := validate.Run(o, cases, rand.New(rand.NewPCG(uint64(rand.Int64()), 1)))
+	seed := uint64(rand.Int64N(1 << 53))
+	results := validate.Run(o, cases, rand.New(rand.NewPCG(seed, 1)))
 	seen := map[string]bool{}
 	for _, r := range results {
 		seen[r.Kernel] = true
 		if !r.Pass {
-			t.Errorf("%s %s: rel err %.3g (tol %.g), max abs %.3g %s", r.Kernel, r.Shape, r.RelErr, r.Tol, r.MaxAbs, r.Err)
+			t.Errorf("%s %s: rel err %.3g (tol %.g), max abs %.3g %s (seed %d)", r.Kernel, r.Shape, r.RelErr, r.Tol, r.MaxAbs, r.Err, seed)
 		}
 	}
 	for _, k := range []string{"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid",
@@ -89,6 +90,28 @@ func TestCompare(t *testing.T) {
 		rel, _ := validate.Compare(tc.got, tc.want)
 		if !(rel == tc.rel || math.IsNaN(rel) && math.IsNaN(tc.rel)) {
 			t.Errorf("Compare(%v, %v) = %v, want %v", tc.got, tc.want, rel, tc.rel)
+		}
+	}
+}
+
+// TestSumTolGrowsWithTheSum checks the GEMM and reduction tolerance: the
+// fixed TolReduction for the sums every case had so far, growing as √n for
+// longer ones, never shrinking.
+func TestSumTolGrowsWithTheSum(t *testing.T) {
+	for _, n := range []int{1, 17, 1024, 4096} {
+		if got := validate.SumTol(n); got != validate.TolReduction {
+			t.Errorf("SumTol(%d) = %g, want TolReduction %g", n, got, validate.TolReduction)
+		}
+	}
+	if r := validate.SumTol(4<<20) / validate.SumTol(1<<20); math.Abs(r-2) > 1e-12 {
+		t.Errorf("SumTol(4Mi)/SumTol(1Mi) = %g, want 2 (√n growth)", r)
+	}
+	prev := 0.0
+	for n := 1; n <= 1<<24; n *= 3 {
+		if tol := validate.SumTol(n); tol < prev {
+			t.Errorf("SumTol(%d) = %g shrinks from %g", n, tol, prev)
+		} else {
+			prev = tol
 		}
 	}
 }
