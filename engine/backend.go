@@ -38,6 +38,10 @@ type Backend interface {
 	// fuse them (the OpenCL backend runs small networks in one launch); it
 	// need not wait for them unless it returns Evals.
 	Steps(first, n int, lr float64, logEvery int) ([]Eval, error)
+	// Sync waits until every operation queued so far has finished. Train
+	// calls it after each chunk of steps, so that the work queued at any time
+	// is one chunk and an interruption waits for no more.
+	Sync() error
 	// Evaluate returns the cost and accuracy of the current parameters on the
 	// whole training set.
 	Evaluate() (Eval, error)

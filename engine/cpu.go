@@ -45,6 +45,9 @@ func NewCPU32() *CPU { return &CPU{net: &hostNet[float32, blas32.General]{ops: f
 // example "cpu float32 (gonum)".
 func (c *CPU) Name() string { return c.net.name() }
 
+// Sync returns at once: the CPU backend finishes each step before it returns.
+func (c *CPU) Sync() error { return nil }
+
 // Load keeps copies of the data and parameters.
 func (c *CPU) Load(x, y *mat.Dense, p Params) error {
 	if err := checkLoad(x, y, p); err != nil {

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
@@ -54,7 +56,7 @@ func problem(rng *rand.Rand, nx, m int) (x, y *mat.Dense) {
 
 func initParams(t *testing.T, sizes []int, seed uint64) Params {
 	t.Helper()
-	p, err := Init(sizes, rand.New(rand.NewPCG(seed, 0)))
+	p, err := Init(sizes, Course, rand.New(rand.NewPCG(seed, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,38 +259,149 @@ func TestHugeLearningRateDiverges(t *testing.T) {
 	}
 }
 
-// TestInterruptStops cancels runs from the progress hook: a mini-batch run
-// stops after the current update, a full-batch run after the current chunk.
+// TestInterruptStops cancels runs from the progress hook: both mini-batch
+// and full-batch runs stop at the end of the current chunk, with a record
+// of the final parameters at the step reached.
 func TestInterruptStops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	x, y := problem(rng, 2, 40)
 	p := initParams(t, []int{2, 4, 1}, 11)
-	for _, tc := range []struct {
-		batch, cancelAt, want int
-	}{{0, 123, 200}, {7, 123, 123}} {
+	for _, batch := range []int{0, 7} {
 		for _, bk := range backends {
-			b := bk.open(t)
+			t.Run(fmt.Sprintf("%s/batch%d", bk.name, batch), func(t *testing.T) {
+				b := bk.open(t)
+				defer closeBackend(t, b)
+				if err := b.Load(x, y, p); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				shuffle := rand.New(rand.NewPCG(1, 1))
+				cfg := Config{Iters: 1 << 30, LR: 1, LogEvery: 1 << 29, Batch: batch, Shuffle: func(m int) []int { return shuffle.Perm(m) }}
+				calls, cancelledAt := 0, 0
+				res, err := Train(ctx, b, 40, cfg, Hooks{Progress: func(done int, _ float64) {
+					if calls++; calls == 20 {
+						cancelledAt = done
+						cancel()
+					}
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				last := res.Records[len(res.Records)-1]
+				if !res.Interrupted || res.Steps != cancelledAt || last.Step != cancelledAt {
+					t.Errorf("interrupted=%v after %d steps, last record %+v; want a stop at step %d, where the chunk ended", res.Interrupted, res.Steps, last, cancelledAt)
+				}
+			})
+		}
+	}
+}
+
+// slow wraps a backend so that every update queues stepTime of work,
+// which Sync, Evaluate and Params wait for, as a device queue does.
+type slow struct {
+	Backend
+	stepTime time.Duration
+	queued   time.Duration
+}
+
+func (s *slow) wait() { time.Sleep(s.queued); s.queued = 0 }
+
+func (s *slow) Step(b Batch, lr float64, eval bool) (Eval, error) {
+	s.queued += s.stepTime
+	if eval {
+		s.wait()
+	}
+	return s.Backend.Step(b, lr, eval)
+}
+
+func (s *slow) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
+	s.queued += time.Duration(n) * s.stepTime
+	return s.Backend.Steps(first, n, lr, logEvery)
+}
+
+func (s *slow) Sync() error { s.wait(); return s.Backend.Sync() }
+
+func (s *slow) Evaluate() (Eval, error) { s.wait(); return s.Backend.Evaluate() }
+
+func (s *slow) Params() (Params, error) { s.wait(); return s.Backend.Params() }
+
+// TestInterruptWaitsOneChunk checks that the work queued when a run is
+// interrupted is bounded by time, not by the steps to the next logged one:
+// with 5 ms steps and a log every 10 000 steps, an interruption must end
+// the run within a fraction of a second, not after the queue of 50 s.
+func TestInterruptWaitsOneChunk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	x, y := problem(rng, 2, 40)
+	p := initParams(t, []int{2, 4, 1}, 13)
+	for _, batch := range []int{0, 7} {
+		t.Run(fmt.Sprintf("batch%d", batch), func(t *testing.T) {
+			b := &slow{Backend: backends[0].open(t), stepTime: 5 * time.Millisecond}
 			defer closeBackend(t, b)
 			if err := b.Load(x, y, p); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var cancelled time.Time
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				cancelled = time.Now()
+				cancel()
+			}()
 			shuffle := rand.New(rand.NewPCG(1, 1))
-			cfg := Config{Iters: 1000, LR: 1, LogEvery: 100, Batch: tc.batch, Shuffle: func(m int) []int { return shuffle.Perm(m) }}
-			res, err := Train(ctx, b, 40, cfg, Hooks{Progress: func(done int, _ float64) {
-				if done >= tc.cancelAt {
-					cancel()
-				}
-			}})
-			cancel()
+			cfg := Config{Iters: 1 << 20, LR: 1, LogEvery: 10000, Batch: batch, Shuffle: func(m int) []int { return shuffle.Perm(m) }}
+			res, err := Train(ctx, b, 40, cfg, Hooks{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if last := res.Records[len(res.Records)-1]; !res.Interrupted || res.Steps != tc.want || last.Step != tc.want {
-				t.Errorf("%s batch %d: interrupted=%v after %d steps, last record %+v; want a stop at %d", bk.name, tc.batch, res.Interrupted, res.Steps, last, tc.want)
+			// The chunks take about 50 ms; allow for a slow machine.
+			if wait := time.Since(cancelled); !res.Interrupted || wait > time.Second {
+				t.Errorf("interrupted=%v; the run ended %v after the interruption, want well under a second", res.Interrupted, wait)
 			}
+		})
+	}
+}
+
+// TestAbsurdLossDiverges checks that a cost that stays finite but grows a
+// thousandfold over the first one stops the run as divergence, with the
+// last good parameters.
+func TestAbsurdLossDiverges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x, y := problem(rng, 2, 40)
+	p := initParams(t, []int{2, 4, 1}, 9)
+	b := backends[0].open(t)
+	defer closeBackend(t, b)
+	if err := b.Load(x, y, p); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Train(context.Background(), &inflated{Backend: b, from: 30, by: 1e6}, 40, Config{Iters: 100, LR: 0.1, LogEvery: 10}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Diverged || res.DivergedAt != 30 || !(res.DivergedCost > 1000*res.Records[0].Cost) {
+		t.Fatalf("diverged=%v at %d with cost %g; want divergence at step 30", res.Diverged, res.DivergedAt, res.DivergedCost)
+	}
+	if err := res.Params.Validate(); err != nil {
+		t.Errorf("parameters after divergence: %v", err)
+	}
+}
+
+// inflated multiplies the evaluated costs from step from on by by.
+type inflated struct {
+	Backend
+	from int
+	by   float64
+}
+
+func (f *inflated) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
+	evals, err := f.Backend.Steps(first, n, lr, logEvery)
+	if first >= f.from {
+		for i := range evals {
+			evals[i].Cost *= f.by
 		}
 	}
+	return evals, err
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -44,7 +44,7 @@ func loadCourse(t *testing.T) courseRun {
 func flowerStart(t *testing.T) (*dataset.Set, Params) {
 	t.Helper()
 	set := dataset.Flower(dataset.FlowerSeed)
-	p, err := Init(Layers(2, []int{4}), nprand.New(dataset.FlowerSeed+1))
+	p, err := Init(Layers(2, []int{4}), Course, nprand.New(dataset.FlowerSeed+1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ func (o *OpenCL) Name() string {
 	return fmt.Sprintf("opencl (%s, %s)", o.ctx.Device.Name, o.ctx.Device.Platform)
 }
 
+// Sync waits for the device to finish everything queued.
+func (o *OpenCL) Sync() error { return o.ctx.Finish() }
+
 // Device returns the device the backend runs on.
 func (o *OpenCL) Device() device.Device { return o.ctx.Device }
 

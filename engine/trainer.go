@@ -56,20 +56,33 @@ type Result struct {
 	Params      Params
 	Elapsed     time.Duration
 	Interrupted bool // the context was cancelled before Iters updates
-	// Diverged is set when the cost became NaN or infinite; Params then are
-	// the last parameters whose cost was finite, and DivergedAt the step.
-	Diverged   bool
-	DivergedAt int
+	// Diverged is set when the cost became NaN or infinite, or grew a
+	// thousandfold over the first evaluated cost; Params then are the last
+	// parameters whose cost was good, DivergedAt the step and DivergedCost
+	// the cost there.
+	Diverged     bool
+	DivergedAt   int
+	DivergedCost float64
 }
 
-// chunk bounds the full-batch iterations queued per Backend.Steps call, so
-// that an interruption or a progress report waits for at most this many.
-const chunk = 100
+// chunkTime is the work Train queues on a backend before it waits for it
+// (Backend.Sync), judged by how long the steps before took: an
+// interruption, a progress report or a log line waits for at most about
+// this long, or for the current step when one step takes longer.
+const chunkTime = 50 * time.Millisecond
 
-// Train runs cfg on b, whose data and parameters are loaded. It stops after
-// the current update (full-batch runs: the current chunk of at most 100,
-// queued together) when ctx is cancelled, and when the cost stops being
-// finite, returning the last parameters with a finite cost.
+// divergeFactor makes a finite but absurd cost count as divergence: a cost
+// above divergeFactor times the first evaluated one (or ln 2, the cost of
+// predicting ½ everywhere, when that is larger) means the parameters have
+// blown up, as they do with a learning rate far too large.
+const divergeFactor = 1000
+
+// Train runs cfg on b, whose data and parameters are loaded. Steps run in
+// chunks sized to take about 50 ms each, and Train waits for each chunk
+// before it queues the next; it stops after the current chunk when ctx is
+// cancelled, and when the cost stops being finite or grows a thousandfold
+// over the first one (Result.Diverged), returning the last parameters whose
+// cost was good.
 func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Result, error) {
 	if err := cfg.Validate(m); err != nil {
 		return Result{}, err
@@ -81,9 +94,10 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 	var res Result
 	var good, candidate Params
 	loss := math.NaN()
+	limit := math.Inf(1) // set by the first evaluation
 	start := time.Now()
 	// snapshot keeps the parameters before an evaluated step; evaluated
-	// promotes them to the last good ones when the step's cost is finite, and
+	// promotes them to the last good ones when the step's cost is good, and
 	// reports whether training goes on.
 	snapshot := func(s int) error {
 		p, err := b.Params()
@@ -93,11 +107,17 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		candidate = p
 		return nil
 	}
+	diverged := func(s int, cost float64) {
+		res.Diverged, res.DivergedAt, res.DivergedCost, res.Params = true, s, cost, good
+		res.Steps, res.Elapsed = s, time.Since(start)
+	}
 	evaluated := func(s int, e Eval) bool {
-		if !finite(e.Cost) {
-			res.Diverged, res.DivergedAt, res.Params = true, s, good
-			res.Steps, res.Elapsed = s, time.Since(start)
+		if !finite(e.Cost) || e.Cost > limit {
+			diverged(s, e.Cost)
 			return false
+		}
+		if len(res.Records) == 0 {
+			limit = divergeFactor * max(e.Cost, math.Ln2)
 		}
 		good = candidate
 		r := Record{Step: s, Eval: e}
@@ -108,62 +128,91 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		}
 		return true
 	}
+	// step runs update s on its own (mini-batches) and reports whether
+	// training goes on.
 	perEpoch := (m + batch - 1) / batch
+	step := func(s int) (bool, error) {
+		k := s % perEpoch
+		if k == 0 {
+			if err := b.Shuffle(cfg.Shuffle(m)); err != nil {
+				return false, fmt.Errorf("step %d: %w", s, err)
+			}
+		}
+		eval := s%cfg.LogEvery == 0
+		if eval {
+			if err := snapshot(s); err != nil {
+				return false, err
+			}
+		}
+		e, err := b.Step(Batch{Offset: k * batch, Size: min(batch, m-k*batch)}, cfg.LR, eval)
+		if err != nil {
+			return false, fmt.Errorf("step %d: %w", s, err)
+		}
+		return !eval || evaluated(s, e), nil
+	}
+	// steps runs the full-batch updates s … end−1, of which only s may be
+	// evaluated, and reports whether training goes on.
+	steps := func(s, end int) (bool, error) {
+		eval := s%cfg.LogEvery == 0
+		if eval {
+			if err := snapshot(s); err != nil {
+				return false, err
+			}
+		}
+		evals, err := b.Steps(s, end-s, cfg.LR, cfg.LogEvery)
+		if err != nil {
+			return false, fmt.Errorf("step %d: %w", s, err)
+		}
+		if !eval {
+			return true, nil
+		}
+		if len(evals) != 1 {
+			return false, fmt.Errorf("step %d: the backend returned %d evaluations, want 1", s, len(evals))
+		}
+		return evaluated(s, evals[0]), nil
+	}
+
+	n := 1 // updates per chunk, adapted to take about chunkTime
 	for s := 0; s < cfg.Iters; {
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break
 		}
-		eval := s%cfg.LogEvery == 0
-		if eval {
-			if err := snapshot(s); err != nil {
+		t0 := time.Now()
+		first, end := s, min(s+n, cfg.Iters)
+		if batch == m {
+			// Full-batch chunks end before the next evaluated step.
+			end = min(end, (s/cfg.LogEvery+1)*cfg.LogEvery)
+			more, err := steps(s, end)
+			if err != nil || !more {
 				return res, err
 			}
-		}
-		next := s + 1
-		var evals []Eval
-		var err error
-		if batch == m {
-			// Run to the next evaluated step, at most a chunk.
-			next = min(s+chunk, cfg.Iters, (s/cfg.LogEvery+1)*cfg.LogEvery)
-			evals, err = b.Steps(s, next-s, cfg.LR, cfg.LogEvery)
+			s = end
 		} else {
-			k := s % perEpoch
-			if k == 0 {
-				if err := b.Shuffle(cfg.Shuffle(m)); err != nil {
-					return res, fmt.Errorf("step %d: %w", s, err)
+			for ; s < end && (s == first || ctx.Err() == nil); s++ {
+				more, err := step(s)
+				if err != nil || !more {
+					return res, err
 				}
 			}
-			var e Eval
-			e, err = b.Step(Batch{Offset: k * batch, Size: min(batch, m-k*batch)}, cfg.LR, eval)
-			if eval {
-				evals = []Eval{e}
-			}
 		}
-		if err != nil {
+		if err := b.Sync(); err != nil {
 			return res, fmt.Errorf("step %d: %w", s, err)
 		}
-		if eval {
-			if len(evals) != 1 {
-				return res, fmt.Errorf("step %d: the backend returned %d evaluations, want 1", s, len(evals))
-			}
-			if !evaluated(s, evals[0]) {
-				return res, nil
-			}
-		}
-		s = next
 		res.Steps = s
 		if hooks.Progress != nil {
 			hooks.Progress(res.Steps, loss)
 		}
+		perStep := time.Since(t0) / time.Duration(s-first)
+		n = max(1, min(2*n, int(chunkTime/max(perStep, time.Nanosecond))))
 	}
 	final, err := b.Evaluate()
 	if err != nil {
 		return res, fmt.Errorf("final evaluation: %w", err)
 	}
 	res.Elapsed = time.Since(start)
-	if !finite(final.Cost) {
-		res.Diverged, res.DivergedAt, res.Params = true, res.Steps, good
+	if !finite(final.Cost) || final.Cost > limit {
+		diverged(res.Steps, final.Cost)
 		return res, nil
 	}
 	res.Final = final

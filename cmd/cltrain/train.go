@@ -157,7 +157,7 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 		if _, c := p.W[0].Dims(); c != nx {
 			return fail(fmt.Errorf("%s: W1 expects %d features, %s has %d", f.init, c, name, nx))
 		}
-	} else if p, err = engine.Init(engine.Layers(nx, f.hidden), nprand.New(uint32(f.seed+1))); err != nil {
+	} else if p, err = engine.Init(engine.Layers(nx, f.hidden), engine.Course, nprand.New(uint32(f.seed+1))); err != nil {
 		return fail(err)
 	}
 	b, err := openBackend(e, f)
