@@ -1,8 +1,11 @@
 package device
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,6 +36,53 @@ func CacheDir() string {
 	return filepath.Join(base, "cltrain", "programs")
 }
 
+// A cache entry is a header followed by the program binary:
+//
+//	entryMagic (8 bytes) | binary length (uint64, little-endian) | SHA-256 of the binary (32 bytes) | binary
+//
+// An entry is handed to OpenCL only when all three agree with the bytes that
+// follow, so a truncated, corrupted or foreign file is rebuilt instead of
+// reaching the driver (PoCL crashes on a truncated binary).
+const (
+	entryMagic      = "CLTRBIN\x01" // the last byte is the format version
+	entryHeaderSize = len(entryMagic) + 8 + sha256.Size
+)
+
+// errEntry is wrapped by every reason verifyEntry refuses an entry.
+var errEntry = errors.New("program cache entry does not verify")
+
+// encodeEntry returns the cache entry holding bin.
+func encodeEntry(bin []byte) []byte {
+	out := make([]byte, 0, entryHeaderSize+len(bin))
+	out = append(out, entryMagic...)
+	out = binary.LittleEndian.AppendUint64(out, uint64(len(bin)))
+	sum := sha256.Sum256(bin)
+	out = append(out, sum[:]...)
+	return append(out, bin...)
+}
+
+// verifyEntry checks an entry's header, length and checksum and returns the
+// program binary it holds, or an error wrapping errEntry that says why not.
+func verifyEntry(entry []byte) ([]byte, error) {
+	if len(entry) < entryHeaderSize {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", errEntry, len(entry), entryHeaderSize)
+	}
+	if !bytes.Equal(entry[:len(entryMagic)], []byte(entryMagic)) {
+		return nil, fmt.Errorf("%w: no %q header (an old or foreign file)", errEntry, entryMagic)
+	}
+	rest := entry[len(entryMagic):]
+	length := binary.LittleEndian.Uint64(rest)
+	sum := rest[8 : 8+sha256.Size]
+	bin := rest[8+sha256.Size:]
+	if length == 0 || length != uint64(len(bin)) {
+		return nil, fmt.Errorf("%w: header says %d bytes of binary, %d follow", errEntry, length, len(bin))
+	}
+	if got := sha256.Sum256(bin); !bytes.Equal(got[:], sum) {
+		return nil, fmt.Errorf("%w: SHA-256 of the binary does not match the header", errEntry)
+	}
+	return bin, nil
+}
+
 // cacheKey names a program binary by everything that shapes it: the device,
 // its driver, the build options and the source.
 func (c *Context) cacheKey(source, options string) string {
@@ -44,14 +94,19 @@ func (c *Context) cacheKey(source, options string) string {
 }
 
 // buildCached returns the program from the binary cache, or nil when it is
-// not there or does not load (a stale or foreign binary is rebuilt).
+// not there, does not verify or does not load (such an entry is rebuilt and
+// overwritten by the caller).
 func (c *Context) buildCached(name, key, options string) *Program {
 	dir := CacheDir()
 	if dir == "" {
 		return nil
 	}
-	bin, err := os.ReadFile(filepath.Join(dir, key+".bin"))
-	if err != nil || len(bin) == 0 {
+	entry, err := os.ReadFile(filepath.Join(dir, key+".bin"))
+	if err != nil {
+		return nil
+	}
+	bin, err := verifyEntry(entry)
+	if err != nil {
 		return nil
 	}
 	length := uintptr(len(bin))
@@ -72,8 +127,9 @@ func (c *Context) buildCached(name, key, options string) *Program {
 	return prog
 }
 
-// storeBinary writes the built program's binary to the cache, atomically.
-// The cache is an optimisation: failures are ignored.
+// storeBinary writes the built program's binary, with its verifying header,
+// to the cache, atomically. The cache is an optimisation: failures are
+// ignored.
 func (c *Context) storeBinary(p *Program, key string) {
 	dir := CacheDir()
 	if dir == "" {
@@ -91,5 +147,5 @@ func (c *Context) storeBinary(p *Program, key string) {
 	if os.MkdirAll(dir, 0o755) != nil {
 		return
 	}
-	atomicfile.WriteBytes(filepath.Join(dir, key+".bin"), bin)
+	atomicfile.WriteBytes(filepath.Join(dir, key+".bin"), encodeEntry(bin))
 }

@@ -13,8 +13,14 @@ const queueProfilingEnable = 1 << 1
 // goroutine at a time.
 type Context struct {
 	Device Device
-	ctx    uintptr
-	queue  uintptr
+
+	// OnCompile, when set, is called before a program is compiled from
+	// source (a cache miss), so a caller can say that compiling may take a
+	// while. program is the name given to Build.
+	OnCompile func(program string)
+
+	ctx   uintptr
+	queue uintptr
 
 	mu        sync.Mutex
 	allocated int64 // bytes in live buffers made by this context

@@ -68,7 +68,8 @@ type Device struct {
 
 // Devices lists every device of every platform, numbered in that order.
 // It fails, wrapping ErrNoOpenCL, when there is no library, no platform or no
-// device.
+// device; when platforms exist but none reports a device, the error names
+// each platform, its version and what clGetDeviceIDs returned for it.
 func Devices() ([]Device, error) {
 	if err := load(); err != nil {
 		return nil, err
@@ -85,6 +86,7 @@ func Devices() ([]Device, error) {
 		return nil, err
 	}
 	var out []Device
+	var empty []platformReport
 	for _, p := range platforms {
 		pname, err := platformString(p, platformName)
 		if err != nil {
@@ -92,19 +94,25 @@ func Devices() ([]Device, error) {
 		}
 		pversion, err := platformString(p, platformVersion)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("platform %s: %w", pname, err)
+		}
+		if v, ok := os.LookupEnv(envPoCLCacheDir); ok && v == "" && isPoCL(pname, pversion) {
+			// PoCL 3.1 asserts that its cache folder name is not empty,
+			// aborting the process inside clGetDeviceIDs: not asked.
+			empty = append(empty, platformReport{Name: pname, Version: pversion, Skipped: true})
+			continue
 		}
 		var nd uint32
 		s := cl.GetDeviceIDs(p, typeAll, 0, nil, &nd)
-		if Status(s) == ErrDeviceNotFound || nd == 0 {
+		if s != 0 || nd == 0 {
+			// A platform without a device, usually CL_DEVICE_NOT_FOUND,
+			// is passed over; its answer is reported if no platform has one.
+			empty = append(empty, platformReport{Name: pname, Version: pversion, Status: Status(s)})
 			continue
-		}
-		if err := check("clGetDeviceIDs", s); err != nil {
-			return nil, err
 		}
 		ids := make([]uintptr, nd)
 		if err := check("clGetDeviceIDs", cl.GetDeviceIDs(p, typeAll, nd, &ids[0], nil)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("platform %s: %w", pname, err)
 		}
 		for _, id := range ids {
 			d := Device{id: id, platform: p}
@@ -118,32 +126,124 @@ func Devices() ([]Device, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: OpenCL platforms found but no device: %s", ErrNoOpenCL, installHint)
+		return nil, noDeviceError(empty, poclCacheProblem())
 	}
 	return out, nil
 }
 
-// Select returns the device to use: the one at index when index ≥ 0, else
-// the index in $CLTRAIN_DEVICE when set, else the first GPU, else the first
-// device.
+// envPoCLCacheDir names PoCL's variable for its kernel cache folder.
+const envPoCLCacheDir = "POCL_CACHE_DIR"
+
+// platformReport is what one platform answered when asked for its devices.
+type platformReport struct {
+	Name, Version string
+	Status        Status // returned by clGetDeviceIDs; CL_SUCCESS means it counted 0 devices
+	Skipped       bool   // not asked, as asking would abort the process
+}
+
+// noDeviceError explains, wrapping ErrNoOpenCL, that the platforms found
+// report no device. poclProblem, when not empty, says what is wrong with
+// PoCL's cache folder and is given when a platform is PoCL; the install hint
+// is given only when no platform is PoCL.
+func noDeviceError(platforms []platformReport, poclProblem string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d OpenCL platform(s) found but no device:", len(platforms))
+	pocl := false
+	for _, p := range platforms {
+		answer := "clGetDeviceIDs returned " + p.Status.Error()
+		switch {
+		case p.Skipped:
+			answer = "not asked for devices"
+		case p.Status == 0:
+			answer += " with 0 devices"
+		}
+		fmt.Fprintf(&b, " %s (%s): %s;", p.Name, p.Version, answer)
+		pocl = pocl || isPoCL(p.Name, p.Version)
+	}
+	switch {
+	case pocl && poclProblem != "":
+		b.WriteString(" " + poclProblem)
+	case pocl:
+		b.WriteString(" PoCL says why with POCL_DEBUG=err")
+	default:
+		b.WriteString(" check the platform's driver, or " + installHint)
+	}
+	return fmt.Errorf("%w: %s", ErrNoOpenCL, b.String())
+}
+
+// isPoCL reports whether a platform is PoCL, by its name or version.
+func isPoCL(name, version string) bool {
+	return strings.Contains(name, "Portable Computing Language") || strings.Contains(version, "PoCL")
+}
+
+// poclCacheProblem returns a sentence saying why $POCL_CACHE_DIR cannot
+// serve as PoCL's cache folder, or "" when it is unset or fine. It is asked
+// after PoCL has tried to create the folder, so a missing folder is one that
+// could not be created.
+func poclCacheProblem() string {
+	dir, ok := os.LookupEnv(envPoCLCacheDir)
+	if !ok {
+		return ""
+	}
+	if dir == "" {
+		return envPoCLCacheDir + " is set but empty, on which PoCL aborts the process; unset it or name a writable folder"
+	}
+	why := ""
+	if st, err := os.Stat(dir); err != nil {
+		why = pathErr(err)
+	} else if !st.IsDir() {
+		why = "not a folder"
+	} else if f, err := os.CreateTemp(dir, ".cltrain-probe-*"); err != nil {
+		why = pathErr(err)
+	} else {
+		f.Close()
+		os.Remove(f.Name())
+		return ""
+	}
+	return fmt.Sprintf("%s=%s is not a writable folder (%s); PoCL reports no device without one", envPoCLCacheDir, dir, why)
+}
+
+// pathErr returns the cause of a file system error without the path.
+func pathErr(err error) string {
+	if u := errors.Unwrap(err); u != nil {
+		return u.Error()
+	}
+	return err.Error()
+}
+
+// Auto asks Select for the default: $CLTRAIN_DEVICE, else the first GPU,
+// else the first device.
+const Auto = -1
+
+// Select returns the device at index, numbered as Devices lists them. With
+// index Auto it returns the one at the index in $CLTRAIN_DEVICE when that is
+// set (to a non-negative integer; spaces around it are ignored, an empty
+// value counts as unset), else the first GPU, else the first device. Any
+// other negative index, and an index past the last device, is refused.
 func Select(index int) (Device, error) {
 	devs, err := Devices()
 	if err != nil {
 		return Device{}, err
 	}
-	source := "--device"
-	if index < 0 {
-		if env := strings.TrimSpace(os.Getenv(EnvDevice)); env != "" {
-			i, err := strconv.Atoi(env)
-			if err != nil {
-				return Device{}, fmt.Errorf("%s=%q is not a device index (see cltrain devices)", EnvDevice, env)
-			}
-			index, source = i, EnvDevice
+	last := len(devs) - 1
+	source := fmt.Sprintf("--device %d", index)
+	switch {
+	case index == Auto:
+		env := strings.TrimSpace(os.Getenv(EnvDevice))
+		if env == "" {
+			break
 		}
+		i, err := parseIndex(env)
+		if err != nil {
+			return Device{}, fmt.Errorf("%s=%q: not a device index: want a whole number from 0 to %d (see cltrain devices)", EnvDevice, os.Getenv(EnvDevice), last)
+		}
+		index, source = i, fmt.Sprintf("%s=%d", EnvDevice, i)
+	case index < 0:
+		return Device{}, fmt.Errorf("%s: not a device index: numbered 0 to %d (see cltrain devices)", source, last)
 	}
 	if index >= 0 {
-		if index >= len(devs) {
-			return Device{}, fmt.Errorf("%s %d out of range: %d device(s), numbered 0 to %d (see cltrain devices)", source, index, len(devs), len(devs)-1)
+		if index > last {
+			return Device{}, fmt.Errorf("%s out of range: %d device(s), numbered 0 to %d (see cltrain devices)", source, len(devs), last)
 		}
 		return devs[index], nil
 	}
@@ -153,6 +253,15 @@ func Select(index int) (Device, error) {
 		}
 	}
 	return devs[0], nil
+}
+
+// parseIndex parses a device index: decimal digits only, so that "-5",
+// "+1", "1.5" and "0,1" are refused.
+func parseIndex(s string) (int, error) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a non-negative integer", s)
+	}
+	return strconv.Atoi(s)
 }
 
 // IsNoOpenCL reports whether err says that OpenCL is absent.

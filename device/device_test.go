@@ -249,8 +249,7 @@ func rss(t *testing.T) int64 {
 // TestBinaryCache builds a program twice into a private cache folder and
 // checks that the second build loads the stored binary and runs.
 func TestBinaryCache(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	dir := device.CacheDir()
+	dir := privateCache(t)
 	c := cltest.Context(t)
 	src := scaleSrc + "\n// cache test\n"
 	for i := 0; i < 2; i++ {

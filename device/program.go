@@ -34,11 +34,15 @@ type Program struct {
 // Build compiles source for the context's device with the given compiler
 // options. name labels the program in errors. A compile failure returns a
 // *BuildError holding the log. Built binaries are cached per device, driver,
-// options and source (see CacheDir) and loaded from there when present.
+// options and source (see CacheDir) and loaded from there when present and
+// intact; otherwise c.OnCompile, when set, is called before compiling.
 func (c *Context) Build(name, source, options string) (*Program, error) {
 	key := c.cacheKey(source, options)
 	if p := c.buildCached(name, key, options); p != nil {
 		return p, nil
+	}
+	if c.OnCompile != nil {
+		c.OnCompile(name)
 	}
 	p, err := c.buildSource(name, source, options)
 	if err != nil {

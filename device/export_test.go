@@ -1,0 +1,14 @@
+package device
+
+// Internals the external tests of this package reach.
+var (
+	VerifyEntry   = verifyEntry
+	EncodeEntry   = encodeEntry
+	NoDeviceError = noDeviceError
+)
+
+// EntryHeaderSize is the size of a cache entry's header.
+const EntryHeaderSize = entryHeaderSize
+
+// PlatformReport is what one platform answered when asked for its devices.
+type PlatformReport = platformReport
