@@ -3,5 +3,6 @@
 // files.
 //
 // Layout: examples are columns; X is (n_x, m) and Y is (1, m) with labels 0 or
-// 1, both gonum *mat.Dense in row-major order.
+// 1, both gonum *mat.Dense in row-major order. Y is nil only in a set that
+// LoadUnlabelled read from a file without labels.
 package dataset

@@ -76,10 +76,15 @@ func TestReadCSV(t *testing.T) {
 		{"bom without header", "\ufeff1.5,0\n", []float64{1.5}, []float64{0}},
 		{"blanks and quotes", " 1.5 , \"-2\",1.0\n   \n0,1e-3, 0\n", []float64{1.5, 0, -2, 1e-3}, []float64{1, 0}},
 		{"blank line inside", "1,0\n\n2,1\n", []float64{1, 2}, []float64{0, 1}},
+		{"quoted numbers", "\"x\",\"y\"\n\"1.5\",\"0\"\n\" 2\",\"1\"\n", []float64{1.5, 2}, []float64{0, 1}},
+		{"crlf no header", "1,2,0\r\n3,4,1\r\n", []float64{1, 3, 2, 4}, []float64{0, 1}},
+		{"crlf no final newline", "1,2,0\r\n3,4,1", []float64{1, 3, 2, 4}, []float64{0, 1}},
+		{"header with empty name", "x1,,y\n1,2,0\n", []float64{1, 2}, []float64{0}},
+		{"blanks around tabs", "1,\t2\t,0\n", []float64{1, 2}, []float64{0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := readCSV("t.csv", strings.NewReader(tc.in))
+			s, err := readCSV("t.csv", strings.NewReader(tc.in), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,10 +125,28 @@ func TestReadCSVErrors(t *testing.T) {
 		{"line after blank", "1,0\n\n2,7\n", []string{"line 3", `label "7"`}},
 		{"line after bom header", "\ufeffx,y\n1,0\n2,5\n", []string{"line 3", `label "5"`}},
 		{"bare quote", "1,0\n1,2\"x,0\n", []string{"line 2, column", "bare"}},
+		{"semicolons", "1;2;0\n3;4;1\n", []string{"line 1", "separator must be a comma", "semicolons"}},
+		{"semicolon header", "x1;x2;y\n1;2;0\n", []string{"line 1", "separator must be a comma", "semicolons"}},
+		{"semicolons, decimal commas", "x1;x2;y\n1,5;2,0;0\n", []string{"separator must be a comma", "semicolons"}},
+		{"semicolon row after comma header", "x1,x2,y\n1;2;0\n", []string{"line 2", "expected 3 fields, got 1", "semicolons"}},
+		{"tabs", "1\t2\t0\n3\t4\t1\n", []string{"line 1", "separator must be a comma", "tabs"}},
+		{"tab header", "x1\tx2\ty\n1\t2\t0\n", []string{"line 1", "separator must be a comma", "tabs"}},
+		{"header only crlf", "x1,x2,y\r\n", []string{"header line only"}},
+		{"header then blanks", "x1,x2,y\n\n  \n", []string{"header line only"}},
+		{"blank lines crlf", "\r\n\r\n", []string{"empty file"}},
+		{"trailing comma", "1,2,0,\n3,4,1,\n", []string{"line 1, column 4", "empty field", "trailing comma"}},
+		{"trailing comma after header", "x1,x2,y,\n1,2,0,\n", []string{"line 2, column 4", "trailing comma"}},
+		{"empty field", "1,,0\n", []string{"line 1, column 2", "empty field"}},
+		{"quoted empty field", "1,\"\",0\n", []string{"line 1, column 2", "empty field"}},
+		{"NUL byte", "1,2,0\n3,4\x00,1\n", []string{"line 2, column 2", "NUL byte"}},
+		{"NUL in header", "x\x00,y\n1,0\n", []string{"line 1, column 1", "NUL byte"}},
+		{"UTF-16 LE", "\xff\xfe1\x00,\x000\x00\n\x00", []string{"UTF-16 is not supported; save as UTF-8"}},
+		{"UTF-16 BE", "\xfe\xff\x001\x00,\x000\x00\n", []string{"UTF-16 is not supported; save as UTF-8"}},
+		{"UTF-16 without BOM", "1\x00,\x000\x00\n\x00", []string{"line 1, column 1", "NUL byte", "UTF-16"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := readCSV("t.csv", strings.NewReader(tc.in))
+			_, err := readCSV("t.csv", strings.NewReader(tc.in), 0)
 			checkError(t, err, append([]string{"t.csv: "}, tc.want...)...)
 		})
 	}
@@ -153,6 +176,8 @@ func TestLoadFiles(t *testing.T) {
 		{"testdata/small_f64.npz", x},
 		{"testdata/small_compressed.npz", x},
 		{"testdata/small_f32.npz", x32},
+		{"testdata/labels_uint8.npz", x}, // Y as numpy's uint8
+
 		{csvPath, x},
 	}
 	for _, tc := range tests {
@@ -191,7 +216,6 @@ func TestLoadPathErrors(t *testing.T) {
 		{npzDir, []string{npzDir, "is a directory"}},
 		{"data.txt", []string{"data.txt", `".txt"`, ".csv or .npz"}},
 		{"noext", []string{"noext", ".csv or .npz"}},
-		{"testdata/labels_uint8.npz", []string{"testdata/labels_uint8.npz", `"Y"`, `"|u1"`, "not supported"}},
 	}
 	for _, tc := range tests {
 		_, err := Load(tc.path)
@@ -207,7 +231,7 @@ type array struct {
 }
 
 // npzBytes writes the given arrays into an archive.
-func npzBytes(t *testing.T, arrays ...array) []byte {
+func npzBytes(t testing.TB, arrays ...array) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := npz.NewWriter(&buf)
@@ -227,7 +251,12 @@ func loadNPZBytes(data []byte, limit int64) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readNPZ("t.npz", r)
+	return readNPZ("t.npz", r, 0)
+}
+
+// npzReader opens an archive held in memory as "t.npz", with fuzzLimit.
+func npzReader(data []byte) (*npz.Reader, error) {
+	return npz.NewReader("t.npz", bytes.NewReader(data), int64(len(data)), fuzzLimit)
 }
 
 func TestReadNPZErrors(t *testing.T) {
@@ -250,7 +279,8 @@ func TestReadNPZErrors(t *testing.T) {
 		{"empty archive", npzBytes(t), fuzzLimit, []string{`array "X" missing`, "no arrays"}},
 		{"X rank 1", npzBytes(t, array{"X", []int{6}, x}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"X"`, "(6,)", "rank 1"}},
 		{"X rank 3", npzBytes(t, array{"X", []int{1, 2, 3}, x}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"X"`, "rank 3"}},
-		{"Y rank 1", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{3}, y}), fuzzLimit, []string{`"Y"`, "(3,)", "want (1, 3)"}},
+		{"Y column", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{3, 1}, y}), fuzzLimit, []string{`"Y"`, "(3, 1)", "want (1, 3) or (3,)"}},
+		{"Y rank 1 too long", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{6}, x}), fuzzLimit, []string{`"Y"`, "(6,)", "want (1, 3) or (3,)"}},
 		{"Y two rows", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{2, 3}, x}), fuzzLimit, []string{`"Y"`, "(2, 3)"}},
 		{"m disagrees", npzBytes(t, array{"X", []int{3, 2}, x}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"Y"`, "want (1, 2)", "X (3, 2)"}},
 		{"m is zero", npzBytes(t, array{"X", []int{2, 0}, nil}, array{"Y", []int{1, 0}, nil}), fuzzLimit, []string{`"X"`, "m = 0"}},
@@ -282,31 +312,65 @@ func TestMaxArrayBytes(t *testing.T) {
 func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte("x1,x2,y\n1,2,0\n3,4,1\n"))
 	f.Add([]byte("\xef\xbb\xbf1,0\r\n2,1\r\n"))
+	f.Add([]byte("1;2;0\n"))
+	f.Add([]byte("a\tb\n1\t2\n"))
+	f.Add([]byte("1,2,0,\n"))
+	f.Add([]byte("\xff\xfe1\x00,\x000\x00"))
+	f.Add([]byte("1,\"2\n\",0\n\n1e39,3,1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := readCSV("fuzz.csv", bytes.NewReader(data))
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
+		// Load's mode, and LoadUnlabelled's for 1 to 3 features.
+		for features := range 4 {
+			s, err := readCSV("fuzz.csv", bytes.NewReader(data), features)
+			if err != nil {
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error spans lines: %q", err)
+				}
+				continue
+			}
+			if features == 0 && s.Y == nil {
+				t.Fatal("Load's mode gave no labels")
+			}
+			if features > 0 && s.Features() != features {
+				t.Fatalf("%d features, want %d", s.Features(), features)
+			}
+			if err := wellFormedUnlabelled(s); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CheckFloat32(); err != nil && strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error spans lines: %q", err)
 			}
-			return
-		}
-		if err := wellFormed(s); err != nil {
-			t.Fatal(err)
 		}
 	})
 }
 
 func FuzzLoadNPZ(f *testing.F) {
+	f.Add(rawNPZ(f, npyEntry{key: "X", descr: "|u1", shape: "(2, 3)", payload: []byte{1, 2, 3, 4, 5, 6}},
+		npyEntry{key: "Y", descr: "|b1", shape: "(3,)", payload: []byte{0, 1, 0}}))
+	f.Add(rawNPZ(f, npyEntry{key: "X", descr: ">i8", shape: "(1, 2)", fortran: true, payload: make([]byte, 16)},
+		npyEntry{key: "Y", descr: "<i2", shape: "(1, 2)", payload: []byte{1, 0, 0, 0}}))
+	f.Add(npzBytes(f, array{"X", []int{2, 2}, []float64{1, 1e39, 3, 4}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := loadNPZBytes(data, fuzzLimit)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
+		for _, features := range []int{0, 2} {
+			r, err := npz.NewReader("t.npz", bytes.NewReader(data), int64(len(data)), fuzzLimit)
+			var s *Set
+			if err == nil {
+				s, err = readNPZ("t.npz", r, features)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error spans lines: %q", err)
+				}
+				continue
+			}
+			if features == 0 && s.Y == nil {
+				t.Fatal("Load's mode gave no labels")
+			}
+			if err := wellFormedUnlabelled(s); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CheckFloat32(); err != nil && strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error spans lines: %q", err)
 			}
-			return
-		}
-		if err := wellFormed(s); err != nil {
-			t.Fatal(err)
 		}
 	})
 }

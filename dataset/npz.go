@@ -9,58 +9,91 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// loadNPZFile reads the .npz file at path.
-func loadNPZFile(path string) (*Set, error) {
+// loadNPZFile reads the .npz file at path. features is as for readNPZ.
+func loadNPZFile(path string, features int) (*Set, error) {
 	r, err := npz.Open(path, MaxArrayBytes)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	return readNPZ(path, r)
+	return readNPZ(path, r, features)
 }
 
 // readNPZ builds a Set from the arrays X and Y of r; name is used in error
-// messages.
-func readNPZ(name string, r *npz.Reader) (*Set, error) {
-	for _, key := range []string{"X", "Y"} {
+// messages. features is 0 for Load: Y is required. For LoadUnlabelled it is
+// the number of features X must have, and Y is optional.
+func readNPZ(name string, r *npz.Reader, features int) (*Set, error) {
+	want := "X (n_x, m) and Y (1, m)"
+	keys := []string{"X", "Y"}
+	if features > 0 {
+		want = fmt.Sprintf("X (%d, m), and optionally Y (1, m)", features)
+		keys = keys[:1]
+	}
+	for _, key := range keys {
 		if !r.Has(key) {
 			found := "no arrays"
 			if keys := r.Keys(); len(keys) > 0 {
 				found = "only " + strings.Join(keys, ", ")
 			}
-			return nil, fmt.Errorf("%s: array %q missing (want X (n_x, m) and Y (1, m); the file holds %s)", name, key, found)
+			return nil, fmt.Errorf("%s: array %q missing (want %s; the file holds %s)", name, key, want, found)
 		}
 	}
-	xa, err := r.Read("X")
+	// Check the shape X declares before its data is read.
+	xs, err := r.Shape("X")
 	if err != nil {
 		return nil, err
 	}
-	if len(xa.Shape) != 2 {
-		return nil, fmt.Errorf("%s: array \"X\": shape %s has rank %d, want 2 (n_x, m)", name, npz.FormatShape(xa.Shape), len(xa.Shape))
+	if len(xs) != 2 {
+		return nil, fmt.Errorf("%s: array \"X\": shape %s has rank %d, want 2 (n_x, m)", name, npz.FormatShape(xs), len(xs))
 	}
-	nx, m := xa.Shape[0], xa.Shape[1]
-	if m == 0 {
-		return nil, fmt.Errorf("%s: array \"X\": shape %s has no examples (m = 0)", name, npz.FormatShape(xa.Shape))
+	nx, m := xs[0], xs[1]
+	switch {
+	case m == 0:
+		return nil, fmt.Errorf("%s: array \"X\": shape %s has no examples (m = 0)", name, npz.FormatShape(xs))
+	case nx == 0:
+		return nil, fmt.Errorf("%s: array \"X\": shape %s has no features (n_x = 0)", name, npz.FormatShape(xs))
+	case features > 0 && nx != features:
+		return nil, fmt.Errorf("%s: array \"X\": shape %s has %d features, want %d", name, npz.FormatShape(xs), nx, features)
+	case m > MaxValues/nx:
+		return nil, fmt.Errorf("%s: array \"X\": shape %s holds more than the limit of %d values (MaxValues)", name, npz.FormatShape(xs), MaxValues)
 	}
-	if nx == 0 {
-		return nil, fmt.Errorf("%s: array \"X\": shape %s has no features (n_x = 0)", name, npz.FormatShape(xa.Shape))
+	xa, err := r.ReadNumeric("X")
+	if err != nil {
+		return nil, err
+	}
+	if len(xa.Shape) != 2 || xa.Shape[0] != nx || xa.Shape[1] != m {
+		// The entry was rewritten between the two reads; possible only
+		// through a Reader over changing bytes.
+		return nil, fmt.Errorf("%s: array \"X\": shape %s changed to %s while being read", name, npz.FormatShape(xs), npz.FormatShape(xa.Shape))
 	}
 	for i, v := range xa.Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%s: array \"X\": element (%d, %d) is %v, not finite", name, i/m, i%m, v)
 		}
 	}
-	ya, err := r.Read("Y")
+	s := &Set{X: mat.NewDense(nx, m, xa.Data), src: &origin{file: name, npz: true, nx: nx, m: m}}
+	if !r.Has("Y") {
+		return s, nil
+	}
+	ys, err := r.Shape("Y")
 	if err != nil {
 		return nil, err
 	}
-	if len(ya.Shape) != 2 || ya.Shape[0] != 1 || ya.Shape[1] != m {
-		return nil, fmt.Errorf("%s: array \"Y\": shape %s, want (1, %d) to match X %s", name, npz.FormatShape(ya.Shape), m, npz.FormatShape(xa.Shape))
+	if !(len(ys) == 2 && ys[0] == 1 && ys[1] == m) && !(len(ys) == 1 && ys[0] == m) {
+		return nil, fmt.Errorf("%s: array \"Y\": shape %s, want (1, %d) or (%d,) to match X %s", name, npz.FormatShape(ys), m, m, npz.FormatShape(xs))
+	}
+	ya, err := r.ReadNumeric("Y")
+	if err != nil {
+		return nil, err
+	}
+	if len(ya.Data) != m {
+		return nil, fmt.Errorf("%s: array \"Y\": shape %s changed to %s while being read", name, npz.FormatShape(ys), npz.FormatShape(ya.Shape))
 	}
 	for i, v := range ya.Data {
 		if v != 0 && v != 1 {
 			return nil, fmt.Errorf("%s: array \"Y\": label %v of example %d is not 0 or 1", name, v, i)
 		}
 	}
-	return &Set{X: mat.NewDense(nx, m, xa.Data), Y: mat.NewDense(1, m, ya.Data)}, nil
+	s.Y = mat.NewDense(1, m, ya.Data)
+	return s, nil
 }

@@ -7,7 +7,7 @@ flower_golden.json: the planar flower data set exactly as the course's
     planar_utils.load_planar_dataset builds it, for seeds 1 and 7.
 small_f64.npz, small_f32.npz, small_compressed.npz: X (2, 5) and Y (1, 5)
     written by np.savez / np.savez_compressed.
-labels_uint8.npz: the same with Y as uint8 (a dtype the loader refuses).
+labels_uint8.npz: the same with Y as uint8, as numpy code often stores labels.
 fuzz/FuzzLoadCSV, fuzz/FuzzLoadNPZ: seed corpora, valid and broken inputs.
 """
 import io

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"slices"
@@ -21,7 +22,9 @@ type Array struct {
 	Shape []int
 	// Data holds the elements in C order.
 	Data []float64
-	// Descr is the dtype as the file spells it: "<f8", ">f8", "<f4" or ">f4".
+	// Descr is the dtype as the file spells it: "<f8", ">f8", "<f4" or ">f4"
+	// from Read, and also a bool or integer dtype such as "|b1", "|u1" or
+	// "<i8" from ReadNumeric.
 	Descr string
 }
 
@@ -35,9 +38,17 @@ type Reader struct {
 }
 
 // Open opens the .npz file at path. limit bounds the uncompressed size, in
-// bytes, of each array entry (npy header included); larger entries are
-// refused by Read before any decompression.
+// bytes, of each array entry (npy header included) and of the float64 array
+// Read makes of it; larger entries are refused by Read before any
+// decompression. A path that is not a regular file (a directory, a named pipe,
+// a device) is refused before it is opened, as a zip archive needs random
+// access.
 func Open(path string, limit int64) (*Reader, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: is %s, not an .npz file", path, fileKind(st.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -46,10 +57,6 @@ func Open(path string, limit int64) (*Reader, error) {
 	if err != nil {
 		_ = f.Close()
 		return nil, err
-	}
-	if st.IsDir() {
-		_ = f.Close()
-		return nil, fmt.Errorf("%s: is a directory, not an .npz file", path)
 	}
 	r, err := NewReader(path, f, st.Size(), limit)
 	if err != nil {
@@ -109,14 +116,56 @@ func (r *Reader) Has(key string) bool {
 // either byte order and either memory order, and returns it as float64 in C
 // order. Errors name the file and the key.
 func (r *Reader) Read(key string) (*Array, error) {
-	a, err := r.read(key)
+	a, err := r.read(key, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: array %q: %w", r.name, key, err)
 	}
 	return a, nil
 }
 
-func (r *Reader) read(key string) (*Array, error) {
+// ReadNumeric is Read that also accepts bool ("|b1"), signed integer ("|i1",
+// "<i2", "<i4", "<i8") and unsigned integer ("|u1", "<u2", "<u4", "<u8")
+// dtypes, of either byte order, converting every element to float64. An
+// integer beyond ±2^53, which float64 cannot always hold exactly, and a bool
+// byte other than 0 or 1 are refused, naming the element.
+func (r *Reader) ReadNumeric(key string) (*Array, error) {
+	a, err := r.read(key, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: array %q: %w", r.name, key, err)
+	}
+	return a, nil
+}
+
+// Shape reads only the npy header of the array named key and returns the
+// shape it declares, without reading or allocating the data, so that a caller
+// can check the size of an array before reading it. Errors name the file and
+// the key.
+func (r *Reader) Shape(key string) ([]int, error) {
+	shape, err := r.shape(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: array %q: %w", r.name, key, err)
+	}
+	return shape, nil
+}
+
+func (r *Reader) shape(key string) ([]int, error) {
+	f, ok := r.files[key]
+	if !ok {
+		return nil, errors.New("not in the archive")
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	h, err := readHeader(&io.LimitedReader{R: rc, N: int64(min(f.UncompressedSize64, math.MaxInt64))})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(h.shape), nil
+}
+
+func (r *Reader) read(key string, numeric bool) (*Array, error) {
 	f, ok := r.files[key]
 	if !ok {
 		return nil, errors.New("not in the archive")
@@ -138,14 +187,12 @@ func (r *Reader) read(key string) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	var itemsize uint64
-	switch h.descr {
-	case "<f8", ">f8":
-		itemsize = 8
-	case "<f4", ">f4":
-		itemsize = 4
-	default:
+	dt, err := parseDescr(h.descr)
+	if !numeric && (err != nil || dt.kind != 'f') {
 		return nil, fmt.Errorf("dtype %q is not supported (want float64 or float32)", h.descr)
+	}
+	if err != nil {
+		return nil, err
 	}
 	n := uint64(1)
 	for _, d := range h.shape {
@@ -155,9 +202,15 @@ func (r *Reader) read(key string) (*Array, error) {
 		}
 		n = lo
 	}
-	hi, nbytes := bits.Mul64(n, itemsize)
-	if hi != 0 || nbytes > uint64(max(r.limit, 0)) {
+	// Both the data in the file and the float64 array it becomes must fit
+	// the limit; the latter is the larger for float32, integers and bools.
+	hi, nbytes := bits.Mul64(n, uint64(dt.size))
+	hi64, nbytes64 := bits.Mul64(n, 8)
+	if hi != 0 || hi64 != 0 || nbytes > uint64(max(r.limit, 0)) {
 		return nil, fmt.Errorf("shape %s needs more than the limit of %d bytes", FormatShape(h.shape), r.limit)
+	}
+	if nbytes64 > uint64(max(r.limit, 0)) {
+		return nil, fmt.Errorf("shape %s needs %d bytes as float64, more than the limit of %d bytes", FormatShape(h.shape), nbytes64, r.limit)
 	}
 	if avail := uint64(lr.N); nbytes > avail {
 		return nil, fmt.Errorf("truncated: shape %s needs %d bytes of data, the entry holds %d", FormatShape(h.shape), nbytes, avail)
@@ -179,7 +232,16 @@ func (r *Reader) read(key string) (*Array, error) {
 		return nil, err
 	}
 
-	data, err := decode(h.descr, int(n), raw)
+	var data []float64
+	if dt.kind == 'f' {
+		data, err = decode(h.descr, int(n), raw)
+	} else {
+		var bad int
+		data, bad, err = decodeInts(dt, int(n), raw)
+		if err != nil {
+			return nil, fmt.Errorf("element %s: %w", FormatShape(unravel(bad, h.shape, h.fortran)), err)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
