@@ -41,7 +41,7 @@ func trainers(o *Options, cpus []cpuBackend) []*trainer {
 		ts = append(ts, &trainer{id: c.id, cpu: &c, open: func() (engine.Backend, error) { return c.engine(), nil }})
 	}
 	return append(ts, &trainer{id: OpenCL, open: func() (engine.Backend, error) {
-		b, err := engine.NewOpenCL(o.Device, o.Gemm)
+		b, err := engine.NewOpenCL(o.Device, engine.OpenCLOptions{Gemm: o.Gemm})
 		if err != nil {
 			return nil, err
 		}

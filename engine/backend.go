@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -50,6 +51,17 @@ type Backend interface {
 	// Close frees what the backend holds.
 	Close() error
 }
+
+// Compiler is implemented by backends that build code for their device
+// while they run (the OpenCL backend builds its kernel programs when a run
+// first needs them), so that callers can report that time apart from the
+// training's.
+type Compiler interface {
+	// CompileTime returns the time spent building so far.
+	CompileTime() time.Duration
+}
+
+var _ Compiler = (*OpenCL)(nil)
 
 // stepEach implements Steps as a loop of full-batch Steps.
 func stepEach(b Backend, m, first, n int, lr float64, logEvery int) ([]Eval, error) {

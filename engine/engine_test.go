@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/cltrain/cltrain/internal/cltest"
-	"github.com/cltrain/cltrain/kernels"
 )
 
 // backends are the implementations every conformance test runs against.
@@ -22,14 +21,14 @@ var backends = []struct {
 }{
 	{"cpu", func(t *testing.T) Backend { return NewCPU() }},
 	{"opencl", func(t *testing.T) Backend {
-		b, err := NewOpenCL(cltest.Device(t), kernels.DefaultGemm)
+		b, err := NewOpenCL(cltest.Device(t), OpenCLOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}},
 	{"opencl-unfused", func(t *testing.T) Backend {
-		b, err := NewOpenCL(cltest.Device(t), kernels.DefaultGemm)
+		b, err := NewOpenCL(cltest.Device(t), OpenCLOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -425,7 +425,7 @@ jstr() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$2" | head -n 1; }
 train_key() {
 	local f=$1
 	awk -v loss="$(jnum loss "$f")" -v acc="$(jnum accuracy "$f")" -v ips="$(jnum iters_per_sec "$f")" \
-		-v wall="$(jnum wall_s "$f")" -v dev="$(jstr device "$f")" -v be="$(jstr backend "$f")" \
+		-v wall="$(jnum wall_s "$f")" -v dev="$(jstr name "$f")" -v be="$(jstr backend "$f")" \
 		'BEGIN {
 			printf "loss %.4f, accuracy %.1f%%, " (ips >= 100 ? "%.0f" : "%.3g") " it/s, %.2f s %s",
 				loss, 100 * acc, ips, wall, (dev != "" ? "on " dev : "(backend " be ")")

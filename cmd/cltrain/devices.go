@@ -18,19 +18,29 @@ func runDevices(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "devices", err)
 	}
+	// The default as every command picks it; a bad $CLTRAIN_DEVICE leaves
+	// none marked and is reported below the list.
+	def, defErr := device.Select(device.Auto)
+	if defErr != nil {
+		def.Index = -1
+	}
 	if *asJSON {
-		infos := make([]device.Info, len(devs))
+		type listed struct {
+			device.Info
+			Default bool `json:"default"` // the device commands use without --device
+		}
+		out := make([]listed, len(devs))
 		for i, d := range devs {
-			infos[i] = d.Info
+			out[i] = listed{d.Info, d.Index == def.Index}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(infos); err != nil {
-			return fail(e, "devices", err)
+		enc.Encode(out)
+		if defErr != nil {
+			return fail(e, "devices", fmt.Errorf("no default device: %w", defErr))
 		}
 		return exitOK
 	}
-	def, _ := device.Select(-1)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tTYPE\tNAME\tPLATFORM\tCUs\tMAX WG\tLOCAL\tGLOBAL\tMAX ALLOC\tFP64\tOPENCL C\tDRIVER")
 	for _, d := range devs {
@@ -43,6 +53,9 @@ func runDevices(e *env, args []string) int {
 			yesNo(d.FP64), d.OpenCLCVersion, d.DriverVersion)
 	}
 	tw.Flush()
+	if defErr != nil {
+		return fail(e, "devices", fmt.Errorf("no default device: %w", defErr))
+	}
 	fmt.Fprintln(e.stdout, "* the default device (--device N or $CLTRAIN_DEVICE picks another)")
 	return exitOK
 }

@@ -161,8 +161,8 @@ func TestGPUCheckQuick(t *testing.T) {
 					t.Errorf("step %s: output %s: %v", s.Name, s.Output, err)
 					continue
 				}
-				if sum.Device != d.Name || sum.Iterations == 0 {
-					t.Errorf("step %s: trained %d iterations on %q, want some on %q", s.Name, sum.Iterations, sum.Device, d.Name)
+				if sum.Device == nil || sum.Device.Name != d.Name || sum.Iterations == 0 {
+					t.Errorf("step %s: trained %d iterations on %+v, want some on %q", s.Name, sum.Iterations, sum.Device, d.Name)
 				}
 			}
 			if !slices.Equal(names, tt.steps) {

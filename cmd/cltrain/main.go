@@ -8,8 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/cltrain/cltrain/device"
 )
 
 // exit codes
@@ -44,7 +51,29 @@ func commands() []command {
 }
 
 func main() {
+	// A closed pipe on stdout (cltrain train | head -1) makes writes fail
+	// with EPIPE instead of killing the process, so that a run still saves
+	// its checkpoint; run reports the failed write.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// outWriter passes writes on until one fails and keeps that error, so that
+// a command's output to a full disk or a closed pipe is never lost silently.
+type outWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.err = err
+	}
+	return n, err
 }
 
 func run(args []string, e *env) int {
@@ -52,9 +81,25 @@ func run(args []string, e *env) int {
 		usage(e.stderr)
 		return exitUsage
 	}
+	out := &outWriter{w: e.stdout}
+	e = &env{stdout: out, stderr: e.stderr}
+	code := dispatch(args, e)
+	if out.err != nil {
+		fmt.Fprintf(e.stderr, "cltrain %s: write standard output: %v\n", args[0], out.err)
+		if code == exitOK {
+			code = exitError
+		}
+	}
+	return code
+}
+
+func dispatch(args []string, e *env) int {
 	switch args[0] {
 	case "-h", "--help", "help":
 		usage(e.stdout)
+		return exitOK
+	case "--version", "version":
+		fmt.Fprintln(e.stdout, version())
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -75,7 +120,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'cltrain <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "Run 'cltrain <command> --help' for a command's flags, 'cltrain --version' for the version.")
 	fmt.Fprintln(w, "The OpenCL device is --device N (see 'cltrain devices'), else $CLTRAIN_DEVICE, else the first GPU, else the first device.")
 }
 
@@ -97,6 +142,14 @@ func parse(e *env, fs *pflag.FlagSet, args []string) (int, bool) {
 	fs.Usage = func() {} // pflag would print it on --help too
 	err := fs.Parse(args)
 	fs.Usage = usage
+	if err == nil {
+		err = repeatedFlag(fs, args)
+	}
+	if f := fs.Lookup("device"); err == nil && f != nil {
+		if v, convErr := strconv.Atoi(f.Value.String()); convErr == nil {
+			err = checkDevice(v)
+		}
+	}
 	if errors.Is(err, pflag.ErrHelp) {
 		fs.SetOutput(e.stdout)
 		fs.Usage()
@@ -113,9 +166,69 @@ func parse(e *env, fs *pflag.FlagSet, args []string) (int, bool) {
 	return 0, false
 }
 
+// repeatedFlag refuses a flag given twice: pflag would keep the last value
+// of most flags and append the values of list flags (--hidden 4 --hidden 5
+// would mean 4,5), either way not what one of the two asked for.
+func repeatedFlag(fs *pflag.FlagSet, args []string) error {
+	seen := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, ok := strings.CutPrefix(a, "--")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "=")
+		if fs.Lookup(name) == nil {
+			continue
+		}
+		if seen[name] {
+			return fmt.Errorf("--%s given more than once: give it once (lists comma-separated, as in --hidden 64,32)", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// version describes the build: the module version and, for a build from a
+// checkout, the commit.
+func version() string {
+	v := "cltrain (unknown version)"
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	v = "cltrain " + info.Main.Version
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+modified"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (commit %.12s%s)", rev, dirty)
+	}
+	return v + ", " + info.GoVersion
+}
+
 // deviceFlag adds the --device flag every OpenCL command takes.
 func deviceFlag(fs *pflag.FlagSet) *int {
-	return fs.Int("device", -1, "OpenCL device index from cltrain devices; -1: $CLTRAIN_DEVICE, else the first GPU, else the first device")
+	return fs.Int("device", device.Auto, "OpenCL device index from cltrain devices; -1: $CLTRAIN_DEVICE, else the first GPU, else the first device")
+}
+
+// checkDevice refuses a --device that no device can have: a negative index
+// other than -1, the default.
+func checkDevice(index int) error {
+	if index < 0 && index != device.Auto {
+		return fmt.Errorf("--device %d: not a device index: devices are numbered from 0 (see cltrain devices; -1 means the default)", index)
+	}
+	return nil
 }
 
 // fail prints err as one line and returns exitError.

@@ -87,7 +87,6 @@ func TestTrainRefusesNonsense(t *testing.T) {
 		{[]string{"--save", "model.txt"}, ".npz"},
 		{[]string{"--metrics", "m.json"}, ".csv"},
 		{[]string{"--plot", "p.jpg"}, ".png"},
-		{[]string{"--init", "x.npz", "--hidden", "3"}, "--init"},
 	} {
 		dir := t.TempDir()
 		args := append([]string{"train", "--iters", "5", "--save", filepath.Join(dir, "out.npz"), "--metrics", filepath.Join(dir, "m.csv")}, tc.args...)

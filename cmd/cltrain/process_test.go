@@ -165,3 +165,68 @@ func TestSecondInterruptQuits(t *testing.T) {
 		t.Errorf("a second interrupt left %v", f)
 	}
 }
+
+// TestInterruptMultiLayerOpenCL interrupts a real multi-layer OpenCL run
+// whose log points are far apart: the run must stop within a second or two
+// (it queues about 50 ms of steps at a time), save its checkpoint and exit
+// 130. Before the queue was bounded by time, this took a minute.
+func TestInterruptMultiLayerOpenCL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	cltest.Device(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.npz")
+	cmd, stderr := startTraining(t, "--backend", "opencl", "--hidden", "1000,1000", "--iters", "100000", "--log-every", "50000", "--save", model)
+	time.Sleep(time.Second)
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	code := exitCode(t, cmd.Wait())
+	took := time.Since(sent)
+	if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted at step") {
+		t.Errorf("exit %d, stderr %q; want 130 and the step reached", code, stderr.String())
+	}
+	// The chunk, the checkpoint's download and write: well under this.
+	if took > 3*time.Second {
+		t.Errorf("the run took %v to stop after SIGINT, want a second or two", took)
+	}
+	w, _, err := checkpoint.Load(model)
+	if err != nil || len(w) != 3 {
+		t.Errorf("checkpoint after the interruption: %d layers, %v", len(w), err)
+	}
+	t.Logf("stopped %v after SIGINT", took)
+}
+
+// TestClosedPipeKeepsCheckpoint runs train with its stdout into a pipe
+// that is closed after the first line, as 'cltrain train | head -1' does:
+// the run must not die of SIGPIPE, must save its checkpoint, and must say
+// that its output was cut.
+func TestClosedPipeKeepsCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.npz")
+	cmd := exec.Command(binary(t), "train", "--backend", "cpu", "--iters", "3000", "--log-every", "1", "--save", model)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "step") {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	stdout.Close()
+	code := exitCode(t, cmd.Wait())
+	if code != exitError || !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("exit %d, stderr %q; want 1 and the broken pipe named", code, stderr.String())
+	}
+	if _, _, err := checkpoint.Load(model); err != nil {
+		t.Errorf("checkpoint: %v", err)
+	}
+}

@@ -10,11 +10,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -28,78 +32,90 @@ import (
 	"github.com/cltrain/cltrain/figures"
 	"github.com/cltrain/cltrain/internal/atomicfile"
 	"github.com/cltrain/cltrain/internal/nprand"
-	"github.com/cltrain/cltrain/kernels"
 )
 
 // trainFlags are the flags of cltrain train.
 type trainFlags struct {
-	data     string
-	hidden   []int
-	iters    int
-	lr       float64
-	batch    int
-	seed     int64
-	backend  string
-	cpuBLAS  string
-	device   int
-	init     string
-	save     string
-	logEvery int
-	metrics  string
-	plot     string
-	json     bool
-	quiet    bool
+	data      string
+	hidden    []int
+	hiddenSet bool
+	iters     int
+	lr        float64
+	batch     int
+	seed      int64
+	backend   string
+	cpuBLAS   string
+	device    int
+	deviceSet bool
+	init      string
+	initScale string
+	save      string
+	logEvery  int
+	metrics   string
+	plot      string
+	json      bool
+	quiet     bool
 }
 
 // summary is what a run reports at its end; --json prints it as is.
 type summary struct {
-	Loss        float64 `json:"loss"`
-	Accuracy    float64 `json:"accuracy"`
-	Iterations  int     `json:"iterations"`
-	ItersPerSec float64 `json:"iters_per_sec"`
-	WallSeconds float64 `json:"wall_s"`
-	Backend     string  `json:"backend"`
-	Device      string  `json:"device,omitempty"`
-	Data        string  `json:"data"`
-	Layers      []int   `json:"layers"`
-	Interrupted bool    `json:"interrupted,omitempty"`
-	Saved       string  `json:"saved,omitempty"`
+	Loss        float64      `json:"loss"`
+	Accuracy    float64      `json:"accuracy"`
+	Iterations  int          `json:"iterations"`
+	ItersPerSec float64      `json:"iters_per_sec"`
+	WallSeconds float64      `json:"wall_s"`
+	Compile     float64      `json:"compile_s"`
+	Backend     string       `json:"backend"`
+	Device      *device.Info `json:"device,omitempty"`
+	Data        string       `json:"data"`
+	Layers      []int        `json:"layers"`
+	Interrupted bool         `json:"interrupted,omitempty"`
+	Saved       string       `json:"saved,omitempty"`
 }
+
+// plotPoints is how many cost samples a loss curve gets at least, when the
+// run is long enough: --plot evaluates the cost that often, whatever
+// --log-every says.
+const plotPoints = 200
 
 func runTrain(e *env, args []string) int {
 	var f trainFlags
 	fs := newFlags(e, "train", "[flags]",
 		"Trains a classifier of tanh hidden layers and a sigmoid output by gradient descent on the binary\n"+
-			"cross-entropy. Without --data it trains on the built-in planar flower data set (400 points, 2 features).")
-	fs.StringVar(&f.data, "data", "", "training data: .csv (one example per row, label 0/1 last) or .npz (X n_x×m, Y 1×m); default the flower data")
-	fs.IntSliceVar(&f.hidden, "hidden", []int{4}, "hidden layer sizes, e.g. 64,32")
+			"cross-entropy. Without --data it trains on the built-in planar flower data set (400 points, 2 features).\n"+
+			"On a terminal a progress bar on stderr shows the updates done, their rate, and the loss of the last\n"+
+			"evaluated step (every --log-every updates; with --plot, every 1/200 of the run).")
+	fs.StringVar(&f.data, "data", "", "training data: .csv (one example per row, label 0/1 last) or .npz (X n_x×m, Y 1×m or (m,), float, int or bool); default the flower data")
+	fs.IntSliceVar(&f.hidden, "hidden", []int{4}, "hidden layer sizes, e.g. 64,32 (with --init: must match the file's)")
 	fs.IntVar(&f.iters, "iters", 10000, "parameter updates")
 	fs.Float64Var(&f.lr, "lr", 1.2, "learning rate")
 	fs.IntVar(&f.batch, "batch", 0, "examples per update, shuffled every epoch (0: the whole set)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed: the flower data uses it, the initial weights seed+1, the shuffle seed+2")
 	fs.StringVar(&f.backend, "backend", "auto", "auto (OpenCL when a device is there, else CPU), opencl or cpu")
 	fs.StringVar(&f.cpuBLAS, "cpu-blas", "gonum", "BLAS of the cpu backend: gonum or openblas")
-	device := deviceFlag(fs)
-	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes replace --hidden)")
+	dev := deviceFlag(fs)
+	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes are the network's)")
+	fs.StringVar(&f.initScale, "init-scale", "course", "initial weights N(0,1) times: course 0.01 (the course's numbers; small nets), xavier √(1/n_in) (deeper tanh nets), he √(2/n_in)")
 	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically")
 	fs.IntVar(&f.logEvery, "log-every", 1000, "evaluate and log the cost every this many updates")
-	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows to this .csv")
+	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows (every --log-every updates) to this .csv")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve to this .png (and, for 2 features, the decision boundary beside it)")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no log lines")
 	if code, stop := parse(e, fs, args); stop {
 		return code
 	}
-	f.device = *device
-	if err := f.check(fs.Changed("hidden")); err != nil {
+	f.device, f.deviceSet = *dev, fs.Changed("device")
+	f.hiddenSet = fs.Changed("hidden")
+	if err := f.check(fs); err != nil {
 		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
 		return exitUsage
 	}
-	return train(e, f, fs.Changed("hidden"))
+	return train(e, f)
 }
 
-// check refuses nonsense flag values before any work.
-func (f *trainFlags) check(hiddenSet bool) error {
+// check refuses nonsense flag values and combinations before any work.
+func (f *trainFlags) check(fs *pflag.FlagSet) error {
 	for _, h := range f.hidden {
 		if h <= 0 {
 			return fmt.Errorf("--hidden %v: every size must be positive", f.hidden)
@@ -107,9 +123,6 @@ func (f *trainFlags) check(hiddenSet bool) error {
 	}
 	if len(f.hidden) == 0 && f.init == "" {
 		return errors.New("--hidden: give at least one hidden layer size")
-	}
-	if f.init != "" && hiddenSet {
-		return errors.New("--hidden and --init both set: the layer sizes come from the --init file")
 	}
 	switch {
 	case f.iters < 0:
@@ -124,6 +137,15 @@ func (f *trainFlags) check(hiddenSet bool) error {
 		return fmt.Errorf("--backend %q: want auto, opencl or cpu", f.backend)
 	case f.cpuBLAS != "gonum" && f.cpuBLAS != "openblas":
 		return fmt.Errorf("--cpu-blas %q: want gonum or openblas", f.cpuBLAS)
+	case f.backend == "cpu" && f.deviceSet:
+		return fmt.Errorf("--device %d: --backend cpu runs on the host, not on an OpenCL device", f.device)
+	case f.backend == "opencl" && fs.Changed("cpu-blas"):
+		return fmt.Errorf("--cpu-blas %s: only the cpu backend uses a BLAS, not --backend opencl", f.cpuBLAS)
+	case f.init != "" && fs.Changed("init-scale"):
+		return fmt.Errorf("--init-scale %s: the parameters come from --init %s", f.initScale, f.init)
+	}
+	if _, err := engine.ParseScale(f.initScale); err != nil {
+		return fmt.Errorf("--init-scale %q: want course, xavier or he", f.initScale)
 	}
 	for _, p := range []struct{ flag, path, ext string }{{"--save", f.save, ".npz"}, {"--metrics", f.metrics, ".csv"}, {"--plot", f.plot, ".png"}} {
 		if p.path != "" && !strings.EqualFold(filepath.Ext(p.path), p.ext) {
@@ -133,18 +155,34 @@ func (f *trainFlags) check(hiddenSet bool) error {
 	return nil
 }
 
-func train(e *env, f trainFlags, hiddenSet bool) int {
+// outputs lists the files the run will write, by flag.
+func (f *trainFlags) outputs() []output {
+	outs := []output{{"--save", f.save}, {"--metrics", f.metrics}, {"--plot", f.plot}}
+	if f.plot != "" {
+		outs = append(outs, output{"--plot", figures.BoundaryPath(f.plot)})
+	}
+	return outs
+}
+
+func train(e *env, f trainFlags) int {
 	fail := func(err error) int { return fail(e, "train", err) }
+	usage := func(err error) int {
+		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
+		return exitUsage
+	}
+	if err := checkOutputs(f.outputs(), []output{{"--data", f.data}, {"--init", f.init}}); err != nil {
+		return usage(err)
+	}
 	set, name, err := loadData(f.data, f.seed)
 	if err != nil {
 		return fail(err)
 	}
 	nx, m := set.X.Dims()
 	if f.batch > m {
-		fmt.Fprintf(e.stderr, "cltrain train: --batch %d: the data has only %d examples\n", f.batch, m)
-		return exitUsage
+		return usage(fmt.Errorf("--batch %d: the data has only %d examples", f.batch, m))
 	}
 	var p engine.Params
+	sizes := engine.Layers(nx, f.hidden)
 	if f.init != "" {
 		w, b, err := checkpoint.Load(f.init)
 		if err != nil {
@@ -157,14 +195,32 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 		if _, c := p.W[0].Dims(); c != nx {
 			return fail(fmt.Errorf("%s: W1 expects %d features, %s has %d", f.init, c, name, nx))
 		}
-	} else if p, err = engine.Init(engine.Layers(nx, f.hidden), engine.Course, nprand.New(uint32(f.seed+1))); err != nil {
-		return fail(err)
+		got := p.Sizes()
+		if hidden := got[1 : len(got)-1]; f.hiddenSet && !slices.Equal(hidden, f.hidden) {
+			return usage(fmt.Errorf("--hidden %s does not match --init %s, whose hidden layers are %s", joinInts(f.hidden), f.init, joinInts(hidden)))
+		}
+		sizes = got
 	}
 	b, err := openBackend(e, f)
 	if err != nil {
 		return fail(err)
 	}
 	defer b.Close()
+	info := backendDevice(b)
+	if err := checkFits(sizes, m, info); err != nil {
+		return fail(err)
+	}
+	if info != nil {
+		if err := set.CheckFloat32(); err != nil {
+			return fail(err)
+		}
+	}
+	if f.init == "" {
+		scale, _ := engine.ParseScale(f.initScale)
+		if p, err = engine.Init(sizes, scale, nprand.New(uint32(f.seed+1))); err != nil {
+			return fail(err)
+		}
+	}
 	if err := b.Load(set.X, set.Y, p); err != nil {
 		return fail(err)
 	}
@@ -173,10 +229,16 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 	defer stop()
 	shuffle := nprand.New(uint32(f.seed + 2))
 	cfg := engine.Config{Iters: f.iters, LR: f.lr, Batch: f.batch, LogEvery: f.logEvery, Shuffle: shuffle.Permutation}
+	if f.plot != "" {
+		cfg.LogEvery = min(f.logEvery, max(1, f.iters/plotPoints))
+	}
 	var hooks engine.Hooks
 	bar := newProgress(e, f)
 	if !f.quiet && !f.json {
 		hooks.Log = func(r engine.Record) {
+			if r.Step%f.logEvery != 0 && r.Step != f.iters {
+				return
+			}
 			if bar != nil {
 				bar.Clear()
 			}
@@ -200,7 +262,7 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 		return fail(err)
 	}
 	if f.metrics != "" {
-		if err := writeMetrics(f.metrics, res.Records); err != nil {
+		if err := writeMetrics(f.metrics, logged(res.Records, f.logEvery, res.Steps)); err != nil {
 			return fail(err)
 		}
 	}
@@ -212,22 +274,28 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 	if res.Diverged {
 		saved := ""
 		if f.save != "" {
-			saved = fmt.Sprintf(" (the last parameters with a finite loss are saved to %s)", f.save)
+			saved = fmt.Sprintf(" (the last parameters with a sound loss are saved to %s)", f.save)
 		}
-		return fail(fmt.Errorf("the loss became NaN or infinite at step %d: lower --lr (now %g)%s", res.DivergedAt, f.lr, saved))
+		what := "became NaN or infinite"
+		if finite := !math.IsNaN(res.DivergedCost) && !math.IsInf(res.DivergedCost, 0); finite {
+			what = fmt.Sprintf("blew up to %.3g", res.DivergedCost)
+		}
+		return fail(fmt.Errorf("training diverged: the loss %s at step %d: lower --lr (now %g)%s", what, res.DivergedAt, f.lr, saved))
 	}
 	if f.plot != "" {
 		if err := drawPlots(f.plot, res, set); err != nil {
 			return fail(err)
 		}
 	}
+	var compile time.Duration
+	if c, ok := b.(engine.Compiler); ok {
+		compile = c.CompileTime()
+	}
+	wall := max(res.Elapsed-compile, time.Nanosecond)
 	s := summary{
 		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
-		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(),
-		Backend: b.Name(), Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
-	}
-	if o, ok := b.(*engine.OpenCL); ok {
-		s.Device = o.Device().Name
+		ItersPerSec: float64(res.Steps) / wall.Seconds(), WallSeconds: wall.Seconds(), Compile: compile.Seconds(),
+		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
 	}
 	printSummary(e.stdout, s, f.json)
 	if res.Interrupted {
@@ -235,6 +303,56 @@ func train(e *env, f trainFlags, hiddenSet bool) int {
 		return exitInterrupted
 	}
 	return exitOK
+}
+
+// logged returns the records of the steps --log-every asks for, step 0 and
+// the final step, leaving out those taken only for the plot.
+func logged(records []engine.Record, every, last int) []engine.Record {
+	var out []engine.Record
+	for _, r := range records {
+		if r.Step%every == 0 || r.Step == last {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// joinInts writes sizes as --hidden takes them: 64,32.
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// checkFits refuses a network whose memory the host (and the device, when
+// there is one) cannot hold, before anything is allocated.
+func checkFits(sizes []int, m int, dev *device.Info) error {
+	fp := engine.Estimate(sizes, m, dev == nil)
+	net := joinInts(sizes)
+	if mem := hostMemory(); mem > 0 && fp.Host > mem {
+		return fmt.Errorf("the network %s on %d examples needs %s of host memory; this machine has %s", net, m, engine.FormatBytes(fp.Host), engine.FormatBytes(mem))
+	}
+	if dev == nil {
+		return nil
+	}
+	if fp.Device > dev.GlobalMemBytes {
+		return fmt.Errorf("the network %s on %d examples needs %s on %s, which has %s", net, m, engine.FormatBytes(fp.Device), dev.Name, engine.FormatBytes(dev.GlobalMemBytes))
+	}
+	if fp.Largest > dev.MaxAllocBytes {
+		return fmt.Errorf("the network %s on %d examples needs a buffer of %s on %s, whose largest is %s", net, m, engine.FormatBytes(fp.Largest), dev.Name, engine.FormatBytes(dev.MaxAllocBytes))
+	}
+	return nil
+}
+
+// backendDevice returns the OpenCL device b runs on, or nil for the CPU.
+func backendDevice(b engine.Backend) *device.Info {
+	if d, ok := b.(interface{ Device() device.Device }); ok {
+		info := d.Device().Info
+		return &info
+	}
+	return nil
 }
 
 // loadData returns the training set and a name for it.
@@ -268,7 +386,18 @@ func openBackend(e *env, f trainFlags) (engine.Backend, error) {
 		}
 		return nil, err
 	}
-	return engine.NewOpenCL(d, kernels.DefaultGemm)
+	return engine.NewOpenCL(d, engine.OpenCLOptions{OnCompile: compileNotice(e.stderr, d)})
+}
+
+// compileNotice returns an OnCompile hook that says once, on stderr, that
+// kernels are being compiled, which takes seconds on the first run.
+func compileNotice(w io.Writer, d device.Device) func(string) {
+	var once sync.Once
+	return func(string) {
+		once.Do(func() {
+			fmt.Fprintf(w, "cltrain: compiling kernels for %s (first run only)…\n", d.Name)
+		})
+	}
 }
 
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM;
@@ -362,8 +491,12 @@ func printSummary(w io.Writer, s summary, asJSON bool) {
 		json.NewEncoder(w).Encode(s)
 		return
 	}
-	fmt.Fprintf(w, "final loss %.6f, training accuracy %.2f%%, %d iterations in %.3f s (%.0f it/s)\n",
+	fmt.Fprintf(w, "final loss %.6f, training accuracy %.2f%%, %d iterations in %.3f s (%.0f it/s)",
 		s.Loss, 100*s.Accuracy, s.Iterations, s.WallSeconds, s.ItersPerSec)
+	if s.Compile >= 0.0005 {
+		fmt.Fprintf(w, ", kernels built in %.3f s", s.Compile)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "backend %s, data %s, layers %v\n", s.Backend, s.Data, s.Layers)
 	if s.Saved != "" {
 		fmt.Fprintf(w, "parameters saved to %s\n", s.Saved)

@@ -11,6 +11,11 @@ import (
 	"github.com/cltrain/cltrain/validate"
 )
 
+// maxSeed bounds validate's seeds: JSON numbers are float64 to most tools,
+// which hold integers exactly only below 2⁵³, and a seed that comes back
+// rounded cannot replay the run.
+const maxSeed = 1 << 53
+
 func runValidate(e *env, args []string) int {
 	fs := newFlags(e, "validate", "[--device N] [--json] [--quick]",
 		"Runs every kernel on fresh random inputs at many shapes (odd sizes, tile edges, K ≥ 4096), with outputs\n"+
@@ -19,9 +24,13 @@ func runValidate(e *env, args []string) int {
 	dev := deviceFlag(fs)
 	asJSON := fs.Bool("json", false, "print the results as a JSON object")
 	quick := fs.Bool("quick", false, "skip the largest shapes")
-	seed := fs.Uint64("seed", 0, "random seed for the inputs (0: a fresh one)")
+	seed := fs.Uint64("seed", 0, "random seed for the inputs, below 2^53 so that JSON tools keep it exact (0: a fresh one)")
 	if code, stop := parse(e, fs, args); stop {
 		return code
+	}
+	if *seed >= maxSeed {
+		fmt.Fprintf(e.stderr, "cltrain validate: --seed %d: must be below 2^53 (%d), the largest integer JSON numbers hold exactly\n", *seed, uint64(maxSeed))
+		return exitUsage
 	}
 	d, err := device.Select(*dev)
 	if err != nil {
@@ -44,7 +53,7 @@ func runValidate(e *env, args []string) int {
 	}
 	ops.SetTuning(tuning)
 	if *seed == 0 {
-		*seed = rand.Uint64()
+		*seed = 1 + rand.Uint64N(maxSeed-1)
 	}
 	results := validate.Run(ops, validate.Cases(*quick), rand.New(rand.NewPCG(*seed, 0)))
 	failed := 0
