@@ -3,7 +3,6 @@ package device
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -25,8 +24,6 @@ type Context struct {
 
 	mu        sync.Mutex
 	allocated int64 // bytes in live buffers made by this context
-
-	compileNanos atomic.Int64 // CompileTime, in nanoseconds
 }
 
 // NewContext creates a context and a profiling in-order queue on d.

@@ -3,7 +3,6 @@ package device
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unsafe"
 )
 
@@ -37,40 +36,20 @@ type Program struct {
 // *BuildError holding the log. Built binaries are cached per device, driver,
 // options and source (see CacheDir) and loaded from there when present and
 // intact; otherwise c.OnCompile, when set, is called before compiling.
-// The time spent loading and compiling, failed builds included, is added to
-// CompileTime.
 func (c *Context) Build(name, source, options string) (*Program, error) {
 	key := c.cacheKey(source, options)
-	start := time.Now()
 	if p := c.buildCached(name, key, options); p != nil {
-		c.addCompileTime(time.Since(start))
 		return p, nil
 	}
-	c.addCompileTime(time.Since(start))
 	if c.OnCompile != nil {
 		c.OnCompile(name)
 	}
-	start = time.Now()
 	p, err := c.buildSource(name, source, options)
-	c.addCompileTime(time.Since(start))
 	if err != nil {
 		return nil, err
 	}
 	c.storeBinary(p, key)
 	return p, nil
-}
-
-// CompileTime returns the total time Build has spent compiling programs from
-// source or loading them from the binary cache in this context. It does not
-// count the OnCompile callback or writing new entries to the cache. It is
-// safe to call from any goroutine, also while a Build runs.
-func (c *Context) CompileTime() time.Duration {
-	return time.Duration(c.compileNanos.Load())
-}
-
-// addCompileTime adds d to the total CompileTime reports.
-func (c *Context) addCompileTime(d time.Duration) {
-	c.compileNanos.Add(int64(d))
 }
 
 func (c *Context) buildSource(name, source, options string) (*Program, error) {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -52,16 +51,17 @@ type Backend interface {
 	Close() error
 }
 
-// Compiler is implemented by backends that build code for their device
-// while they run (the OpenCL backend builds its kernel programs when a run
-// first needs them), so that callers can report that time apart from the
-// training's.
-type Compiler interface {
-	// CompileTime returns the time spent building so far.
-	CompileTime() time.Duration
+// Preparer is implemented by backends that do work once before a run,
+// which should not be timed as training: the OpenCL backend builds its
+// kernel programs, and drivers such as PoCL finish compiling a kernel at
+// its first launch.
+type Preparer interface {
+	// Prepare gets ready for a run with the given Config.Batch (0: the
+	// whole set) without changing the parameters, and waits until it is.
+	Prepare(batch int) error
 }
 
-var _ Compiler = (*OpenCL)(nil)
+var _ Preparer = (*OpenCL)(nil)
 
 // stepEach implements Steps as a loop of full-batch Steps.
 func stepEach(b Backend, m, first, n int, lr float64, logEvery int) ([]Eval, error) {

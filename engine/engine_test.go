@@ -418,3 +418,47 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareKeepsParams checks that Prepare, which runs a step with a
+// learning rate of 0 to get the kernels compiled, leaves every bit of the
+// parameters as it was, full-batch and mini-batch.
+func TestPrepareKeepsParams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	x, y := problem(rng, 3, 37)
+	p := initParams(t, []int{3, 5, 4, 1}, 15)
+	p1 := initParams(t, []int{3, 5, 1}, 16)
+	for _, bk := range backends[1:] {
+		for _, params := range []Params{p, p1} {
+			for _, batch := range []int{0, 7} {
+				t.Run(fmt.Sprintf("%s/%v/batch%d", bk.name, params.Sizes(), batch), func(t *testing.T) {
+					b := bk.open(t)
+					defer closeBackend(t, b)
+					if err := b.Load(x, y, params); err != nil {
+						t.Fatal(err)
+					}
+					pr, ok := b.(Preparer)
+					if !ok {
+						t.Skipf("%s has no Prepare", bk.name)
+					}
+					if err := pr.Prepare(batch); err != nil {
+						t.Fatal(err)
+					}
+					got, err := b.Params()
+					if err != nil {
+						t.Fatal(err)
+					}
+					for l := range params.W {
+						for _, pair := range [][2]*mat.Dense{{got.W[l], params.W[l]}, {got.B[l], params.B[l]}} {
+							g, w := pair[0].RawMatrix().Data, pair[1].RawMatrix().Data
+							for i := range w {
+								if float32(g[i]) != float32(w[i]) {
+									t.Fatalf("layer %d element %d: %v after Prepare, %v before", l+1, i, g[i], w[i])
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -85,9 +85,37 @@ func NewOpenCL(dev device.Device, opts OpenCLOptions) (*OpenCL, error) {
 	return &OpenCL{ctx: ctx, ops: ops}, nil
 }
 
-// CompileTime returns the time spent so far building kernel programs, from
-// source or from the binary cache.
-func (o *OpenCL) CompileTime() time.Duration { return o.ctx.CompileTime() }
+// Prepare runs every kernel of a training step once, with a learning rate
+// of 0 so that the parameters keep their every bit, and an evaluation, then
+// waits for the device: the programs are built (or loaded from the binary
+// cache) and the driver has finished compiling each kernel before the run
+// is timed. A mini-batch run's first batch order is the natural one here;
+// Train sets its own.
+func (o *OpenCL) Prepare(batch int) error {
+	if o.x.Buf == nil {
+		return errors.New("prepare: no data loaded")
+	}
+	if batch <= 0 || batch >= o.m {
+		if _, err := o.Steps(0, 1, 0, 1); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	} else {
+		order := make([]int, o.m)
+		for i := range order {
+			order[i] = i
+		}
+		if err := o.Shuffle(order); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		if _, err := o.Step(Batch{Offset: 0, Size: batch}, 0, true); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	if _, err := o.Evaluate(); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return o.Sync()
+}
 
 // Name describes the backend and its device.
 func (o *OpenCL) Name() string {
@@ -275,7 +303,18 @@ func (o *OpenCL) readEval(n int) (Eval, error) {
 	if err := o.evalB.Read(v); err != nil {
 		return Eval{}, fmt.Errorf("read cost: %w", err)
 	}
-	return Eval{Cost: float64(v[0]), Accuracy: fraction(v[1], n)}, nil
+	return Eval{Cost: shortest(v[0]), Accuracy: fraction(v[1], n)}, nil
+}
+
+// shortest returns the float64 that prints as the shortest decimal of the
+// float32 v, so that a float32 cost of 0.2177555 reads as that and not as
+// 0.21775546669960022, its exact binary value.
+func shortest(v float32) float64 {
+	f, err := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+	if err != nil {
+		return float64(v) // NaN and infinities parse; nothing else reaches here
+	}
+	return f
 }
 
 // fraction returns the accuracy the device computed in float32 as the

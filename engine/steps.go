@@ -65,7 +65,7 @@ func (o *OpenCL) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
 	}
 	evals := make([]Eval, logged)
 	for i := range evals {
-		evals[i] = Eval{Cost: float64(v[2*i]), Accuracy: fraction(v[2*i+1], o.m)}
+		evals[i] = Eval{Cost: shortest(v[2*i]), Accuracy: fraction(v[2*i+1], o.m)}
 	}
 	return evals, nil
 }

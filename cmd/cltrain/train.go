@@ -64,7 +64,7 @@ type summary struct {
 	Iterations  int          `json:"iterations"`
 	ItersPerSec float64      `json:"iters_per_sec"`
 	WallSeconds float64      `json:"wall_s"`
-	Compile     float64      `json:"compile_s"`
+	Setup       float64      `json:"setup_s"`
 	Backend     string       `json:"backend"`
 	Device      *device.Info `json:"device,omitempty"`
 	Data        string       `json:"data"`
@@ -224,13 +224,21 @@ func train(e *env, f trainFlags) int {
 	if err := b.Load(set.X, set.Y, p); err != nil {
 		return fail(err)
 	}
+	var setup time.Duration
+	if pr, ok := b.(engine.Preparer); ok {
+		t0 := time.Now()
+		if err := pr.Prepare(f.batch); err != nil {
+			return fail(err)
+		}
+		setup = time.Since(t0)
+	}
 
 	ctx, stop := interruptible(e.stderr)
 	defer stop()
 	shuffle := nprand.New(uint32(f.seed + 2))
 	cfg := engine.Config{Iters: f.iters, LR: f.lr, Batch: f.batch, LogEvery: f.logEvery, Shuffle: shuffle.Permutation}
 	if f.plot != "" {
-		cfg.LogEvery = min(f.logEvery, max(1, f.iters/plotPoints))
+		cfg.LogEvery = plotLogEvery(f.iters, f.logEvery)
 	}
 	var hooks engine.Hooks
 	bar := newProgress(e, f)
@@ -287,14 +295,9 @@ func train(e *env, f trainFlags) int {
 			return fail(err)
 		}
 	}
-	var compile time.Duration
-	if c, ok := b.(engine.Compiler); ok {
-		compile = c.CompileTime()
-	}
-	wall := max(res.Elapsed-compile, time.Nanosecond)
 	s := summary{
 		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
-		ItersPerSec: float64(res.Steps) / wall.Seconds(), WallSeconds: wall.Seconds(), Compile: compile.Seconds(),
+		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(), Setup: setup.Seconds(),
 		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
 	}
 	printSummary(e.stdout, s, f.json)
@@ -303,6 +306,12 @@ func train(e *env, f trainFlags) int {
 		return exitInterrupted
 	}
 	return exitOK
+}
+
+// plotLogEvery returns how often a run with --plot evaluates the cost: as
+// --log-every asks, or more often so that the curve gets plotPoints points.
+func plotLogEvery(iters, logEvery int) int {
+	return min(logEvery, max(1, iters/plotPoints))
 }
 
 // logged returns the records of the steps --log-every asks for, step 0 and
@@ -493,8 +502,8 @@ func printSummary(w io.Writer, s summary, asJSON bool) {
 	}
 	fmt.Fprintf(w, "final loss %.6f, training accuracy %.2f%%, %d iterations in %.3f s (%.0f it/s)",
 		s.Loss, 100*s.Accuracy, s.Iterations, s.WallSeconds, s.ItersPerSec)
-	if s.Compile >= 0.0005 {
-		fmt.Fprintf(w, ", kernels built in %.3f s", s.Compile)
+	if s.Setup >= 0.0005 {
+		fmt.Fprintf(w, ", after %.3f s of kernel set-up", s.Setup)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "backend %s, data %s, layers %v\n", s.Backend, s.Data, s.Layers)
