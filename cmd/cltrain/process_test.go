@@ -152,7 +152,7 @@ func TestSecondInterruptQuits(t *testing.T) {
 	}
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model.npz")
-	// A wide CPU network makes each chunk of 100 steps take seconds.
+	// A wide CPU network makes each step take long.
 	cmd, stderr := startTraining(t, "--backend", "cpu", "--hidden", "3000,300", "--iters", "1000000", "--log-every", "1", "--save", model)
 	cmd.Process.Signal(syscall.SIGINT)
 	time.Sleep(20 * time.Millisecond)

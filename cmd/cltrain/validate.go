@@ -20,7 +20,8 @@ func runValidate(e *env, args []string) int {
 	fs := newFlags(e, "validate", "[--device N] [--json] [--quick]",
 		"Runs every kernel on fresh random inputs at many shapes (odd sizes, tile edges, K ≥ 4096), with outputs\n"+
 			"poisoned with NaN, and compares with the float64 CPU reference by ‖out − ref‖/‖ref‖.\n"+
-			"Exits 1 if any kernel fails its tolerance (elementwise 1e-6, GEMM and reductions 2e-5).")
+			"Exits 1 if any kernel fails its tolerance (elementwise 1e-6; GEMM and reductions 2e-5, growing as √n\n"+
+			"for sums of n > 4400 terms).")
 	dev := deviceFlag(fs)
 	asJSON := fs.Bool("json", false, "print the results as a JSON object")
 	quick := fs.Bool("quick", false, "skip the largest shapes")
