@@ -2,12 +2,11 @@ package bench
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cltrain/cltrain/bench/clblast"
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // clEnv is the OpenCL side of the GEMM and elementwise cases: one context
@@ -15,7 +14,7 @@ import (
 // as training uses them, and CLBlast on the same queue when it loaded.
 type clEnv struct {
 	ctx     *device.Context
-	ops     *kernels.Ops
+	ops     *opencl.Ops
 	classes int              // GEMM shape classes the stored tuning covers
 	blast   *clblast.Library // nil when absent
 }
@@ -23,18 +22,18 @@ type clEnv struct {
 // newCLEnv opens a context on o.Device and loads the GEMM tuning and
 // CLBlast; what does not load is said in the notes, it is no error.
 func newCLEnv(o *Options) (env *clEnv, notes []string, err error) {
-	ctx, err := device.NewContext(o.Device)
+	ctx, err := device.NewContext(o.Device, device.Profiled)
 	if err != nil {
 		return nil, nil, err
 	}
-	ops, err := kernels.NewOps(ctx, o.Gemm)
+	ops, err := opencl.NewOps(ctx, o.Gemm)
 	if err != nil {
 		ctx.Close()
 		return nil, nil, err
 	}
 	ops.Profile(true)
 	env = &clEnv{ctx: ctx, ops: ops}
-	if t, err := kernels.LoadTuning(o.Device); err != nil {
+	if t, err := opencl.LoadTuning(o.Device); err != nil {
 		notes = append(notes, "GEMM tuning not used: "+err.Error())
 	} else {
 		ops.SetTuning(t)
@@ -68,28 +67,13 @@ func (e *clEnv) timed(enqueue func() error) (Sample, error) {
 		return Sample{}, err
 	}
 	wall := time.Since(start)
-	k, err := kernelTime(e.ops)
+	k, err := e.ops.KernelTime()
 	return Sample{Wall: wall, Kernel: k}, err
 }
 
-// kernelTime sums the durations of the launches ops recorded and drops
-// them.
-func kernelTime(ops *kernels.Ops) (time.Duration, error) {
-	defer ops.DropEvents()
-	var sum time.Duration
-	for _, l := range ops.Events() {
-		d, err := l.Event.Duration()
-		if err != nil {
-			return 0, fmt.Errorf("kernel %s: %w", l.Kernel, err)
-		}
-		sum += d
-	}
-	return sum, nil
-}
-
 // upload returns a rows×cols device matrix holding v.
-func upload(c *device.Context, rows, cols int, v []float32) (kernels.Mat, error) {
-	m, err := kernels.NewMat(c, rows, cols)
+func upload(c *device.Context, rows, cols int, v []float32) (opencl.Mat, error) {
+	m, err := opencl.NewMat(c, rows, cols)
 	if err != nil {
 		return m, err
 	}

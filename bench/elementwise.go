@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/cltrain/cltrain/cpuref"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // The elementwise ops and reductions, named as their kernels.
@@ -118,7 +118,7 @@ func deviceElementwise(env *clEnv, e elementCase, rng *rand.Rand, c *caseRun) (f
 	if e.op == opCost {
 		second = labels[float32](rng, n)
 	}
-	var mats []kernels.Mat
+	var mats []opencl.Mat
 	for _, v := range [][]float32{uniform[float32](rng, n), second, make([]float32, n)} {
 		m, err := upload(env.ctx, e.rows, e.cols, v)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cltrain/cltrain/bench/clblast"
 	"github.com/cltrain/cltrain/cpuref"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // gemmCase is C (M×N) = op(A)·op(B) with op(A) M×K and op(B) K×N; A is
@@ -93,7 +93,7 @@ func gemmRun(g gemmCase, cpus []cpuBackend, env *clEnv, rng *rand.Rand) *caseRun
 	if env == nil {
 		return c
 	}
-	var da, db, dc kernels.Mat
+	var da, db, dc opencl.Mat
 	err := func() (err error) {
 		if da, err = upload(env.ctx, ar, ac, a); err != nil {
 			return err
@@ -103,7 +103,7 @@ func gemmRun(g gemmCase, cpus []cpuBackend, env *clEnv, rng *rand.Rand) *caseRun
 			return err
 		}
 		c.cleanup = append(c.cleanup, func() { db.Release() })
-		if dc, err = kernels.NewMat(env.ctx, g.M, g.N); err != nil {
+		if dc, err = opencl.NewMat(env.ctx, g.M, g.N); err != nil {
 			return err
 		}
 		c.cleanup = append(c.cleanup, func() { dc.Release() })
@@ -122,7 +122,7 @@ func gemmRun(g gemmCase, cpus []cpuBackend, env *clEnv, rng *rand.Rand) *caseRun
 // the wall time, from the call through clFinish. It has no kernel time:
 // CLBlast may run several kernels per call (copies that pad or transpose
 // the operands, then the product) and gives an event for the last only.
-func clblastGemm(env *clEnv, g gemmCase, da, db, dc kernels.Mat) (Sample, error) {
+func clblastGemm(env *clEnv, g gemmCase, da, db, dc opencl.Mat) (Sample, error) {
 	start := time.Now()
 	err := env.blast.Sgemm(env.ctx.QueueHandle(), g.TA, g.TB, g.M, g.N, g.K, 1,
 		clblast.Matrix{Handle: da.Buf.Handle(), LD: da.Cols}, clblast.Matrix{Handle: db.Buf.Handle(), LD: db.Cols},

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // The case groups.
@@ -54,7 +54,7 @@ type Options struct {
 	// Device is the OpenCL device of the opencl and clblast backends.
 	Device device.Device
 	// Gemm is the GEMM configuration of cltrain's kernels.
-	Gemm kernels.GemmParams
+	Gemm opencl.GemmParams
 	// Groups are the case groups to run (nil: all of Groups).
 	Groups []string
 	// Runs is the number of timed runs per backend and case, Warmup the
@@ -98,7 +98,7 @@ var TrainingSteps = []StepConfig{{2, 4, 400}, {64, 128, 2048}, {784, 256, 8192},
 // training-step configurations and the 10 000-iteration flower run.
 func DefaultOptions(d device.Device) Options {
 	return Options{
-		Device: d, Gemm: kernels.DefaultGemm,
+		Device: d, Gemm: opencl.DefaultGemm,
 		Runs: 10, Warmup: 1, CaseBudget: 30 * time.Second, MinRuns: 3,
 		GemmSizes:   []int{128, 256, 512, 1024, 2048},
 		Elements:    []int{1 << 20, 4 << 20, 16 << 20},

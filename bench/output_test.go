@@ -18,7 +18,7 @@ import (
 // backend that failed and a crossover.
 func sampleReport() *Report {
 	r := &Report{
-		Device:   device.Info{Index: 0, Name: "dev", Platform: "plat", Type: "CPU", ComputeUnits: 2},
+		Device:   device.Info{Index: 0, Name: "dev", Platform: "plat", Type: device.CPU, ComputeUnits: 2},
 		Backends: []BackendInfo{{CPU32Gonum, "cpu float32 (gonum)"}, {OpenCL, "cltrain's kernels on dev"}},
 		Notes:    []string{"CLBlast left out: clblast: library unavailable: cannot open x"},
 		Peak:     Peak{GFLOPS: 100, VectorWidth: 16, CopyGBps: 10, CopyBytes: 64 << 20},

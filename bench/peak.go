@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // Peak is what the device does at best: the FLOP rate of independent FMA
@@ -33,12 +33,8 @@ var peakWidths = []int{8, 16}
 // then the copy, each the median of o.Runs runs.
 func measurePeak(c *device.Context, o *Options) (Peak, error) {
 	pk := Peak{CopyBytes: 4 * int64(o.CopyElements)}
-	src, err := kernels.Source("peak.cl")
-	if err != nil {
-		return pk, err
-	}
 	for i, vw := range peakWidths {
-		p, err := c.Build(fmt.Sprintf("peak VW=%d", vw), src, fmt.Sprintf("-cl-fast-relaxed-math -DVW=%d", vw))
+		p, err := opencl.BuildPeak(c, vw)
 		if err != nil {
 			return pk, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cltrain/cltrain/dataset"
 	"github.com/cltrain/cltrain/engine"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // Learning rates: a small one for the step case, whose parameters keep
@@ -41,12 +42,11 @@ func trainers(o *Options, cpus []cpuBackend) []*trainer {
 		ts = append(ts, &trainer{id: c.id, cpu: &c, open: func() (engine.Backend, error) { return c.engine(), nil }})
 	}
 	return append(ts, &trainer{id: OpenCL, open: func() (engine.Backend, error) {
-		b, err := engine.NewOpenCL(o.Device, engine.OpenCLOptions{Gemm: o.Gemm})
+		b, err := opencl.New(o.Device, opencl.Options{Gemm: o.Gemm, Profile: true})
 		if err != nil {
 			return nil, err
 		}
-		b.Ops().Profile(true)
-		return b, nil
+		return b, b.Profile(true)
 	}})
 }
 
@@ -84,17 +84,22 @@ func (t *trainer) sample(b engine.Backend, prepare, f func() error) (Sample, err
 		})
 		return s, err
 	}
-	ops := b.(*engine.OpenCL).Ops()
-	ops.DropEvents()
+	prof, ok := b.(engine.Profiler)
+	if !ok {
+		return Sample{}, fmt.Errorf("backend %s cannot time its kernels", b.Name())
+	}
+	if _, err := prof.KernelTime(); err != nil { // forget prepare's kernels
+		return Sample{}, err
+	}
 	start := time.Now()
 	if err := f(); err != nil {
 		return Sample{}, err
 	}
-	if err := ops.Context().Finish(); err != nil {
+	if err := b.Sync(); err != nil {
 		return Sample{}, err
 	}
 	wall := time.Since(start)
-	k, err := kernelTime(ops)
+	k, err := prof.KernelTime()
 	return Sample{Wall: wall, Kernel: k}, err
 }
 

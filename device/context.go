@@ -26,8 +26,22 @@ type Context struct {
 	allocated int64 // bytes in live buffers made by this context
 }
 
-// NewContext creates a context and a profiling in-order queue on d.
-func NewContext(d Device) (*Context, error) {
+// Queue is the kind of command queue a context gets.
+type Queue int
+
+// The queue kinds.
+const (
+	// Plain queues run commands in order and record no times: what
+	// training needs.
+	Plain Queue = iota
+	// Profiled queues also record each command's start and end on the
+	// device, for LaunchTimed and Event.Duration, at a small cost per
+	// command on some drivers.
+	Profiled
+)
+
+// NewContext creates a context and an in-order queue of the given kind on d.
+func NewContext(d Device, queue Queue) (*Context, error) {
 	if err := load(); err != nil {
 		return nil, err
 	}
@@ -37,7 +51,11 @@ func NewContext(d Device) (*Context, error) {
 	if err := check("clCreateContext", s); err != nil {
 		return nil, fmt.Errorf("device %d (%s): %w", d.Index, d.Name, err)
 	}
-	q := cl.CreateCommandQueue(ctx, d.id, queueProfilingEnable, &s)
+	var qprops uint64
+	if queue == Profiled {
+		qprops = queueProfilingEnable
+	}
+	q := cl.CreateCommandQueue(ctx, d.id, qprops, &s)
 	if err := check("clCreateCommandQueue", s); err != nil {
 		cl.ReleaseContext(ctx)
 		return nil, fmt.Errorf("device %d (%s): %w", d.Index, d.Name, err)

@@ -46,7 +46,7 @@ type Info struct {
 	PlatformVersion  string `json:"platform_version"`
 	Name             string `json:"name"`
 	Vendor           string `json:"vendor"`
-	Type             string `json:"type"` // "GPU", "CPU", "accelerator" or "other"
+	Type             Kind   `json:"type"` // "GPU", "CPU", "accelerator" or "other" in JSON
 	DriverVersion    string `json:"driver_version"`
 	Version          string `json:"version"`
 	OpenCLCVersion   string `json:"opencl_c_version"`
@@ -57,6 +57,46 @@ type Info struct {
 	GlobalMemBytes   int64  `json:"global_mem_bytes"`
 	MaxAllocBytes    int64  `json:"max_alloc_bytes"`
 	FP64             bool   `json:"fp64"`
+}
+
+// Kind is a device's type as OpenCL reports it.
+type Kind int
+
+// The device kinds. A device that reports several types is the first of
+// GPU, CPU and Accelerator it has.
+const (
+	Other Kind = iota
+	GPU
+	CPU
+	Accelerator
+)
+
+// String returns the kind as cltrain prints it: "GPU", "CPU",
+// "accelerator" or "other".
+func (k Kind) String() string {
+	switch k {
+	case GPU:
+		return "GPU"
+	case CPU:
+		return "CPU"
+	case Accelerator:
+		return "accelerator"
+	}
+	return "other"
+}
+
+// MarshalText writes the kind as String does, so JSON holds the name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a name that String writes.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for _, c := range []Kind{Other, GPU, CPU, Accelerator} {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("device kind %q: want GPU, CPU, accelerator or other", b)
 }
 
 // Device is one OpenCL device with its facts.
@@ -248,7 +288,7 @@ func Select(index int) (Device, error) {
 		return devs[index], nil
 	}
 	for _, d := range devs {
-		if d.Type == "GPU" {
+		if d.Type == GPU {
 			return d, nil
 		}
 	}
@@ -294,13 +334,13 @@ func (d *Device) query() error {
 	d.OpenCLCVersion = str(deviceOpenCLCVersion)
 	switch t := u64(deviceType, 8); {
 	case t&typeGPU != 0:
-		d.Type = "GPU"
+		d.Type = GPU
 	case t&typeCPU != 0:
-		d.Type = "CPU"
+		d.Type = CPU
 	case t&typeAccelerator != 0:
-		d.Type = "accelerator"
+		d.Type = Accelerator
 	default:
-		d.Type = "other"
+		d.Type = Other
 	}
 	d.ComputeUnits = int(u64(deviceMaxComputeUnits, 4))
 	d.MaxClockMHz = int(u64(deviceMaxClock, 4))

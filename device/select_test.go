@@ -15,7 +15,7 @@ import (
 // the first GPU, else the first device.
 func defaultDevice(devs []device.Device) int {
 	for _, d := range devs {
-		if d.Type == "GPU" {
+		if d.Type == device.GPU {
 			return d.Index
 		}
 	}

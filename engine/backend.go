@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -61,10 +62,20 @@ type Preparer interface {
 	Prepare(batch int) error
 }
 
-var _ Preparer = (*OpenCL)(nil)
+// Profiler is implemented by backends that can time their own device work
+// (the OpenCL backend, opened with profiling), for benchmarks that report
+// kernel time beside wall time.
+type Profiler interface {
+	// Profile turns the recording of kernel times on or off.
+	Profile(on bool) error
+	// KernelTime returns the device time of the work done since profiling
+	// was turned on or KernelTime last called, and starts counting anew.
+	KernelTime() (time.Duration, error)
+}
 
-// stepEach implements Steps as a loop of full-batch Steps.
-func stepEach(b Backend, m, first, n int, lr float64, logEvery int) ([]Eval, error) {
+// StepEach implements Backend.Steps as a loop of full-batch Steps, for
+// backends that have no faster way to run several.
+func StepEach(b Backend, m, first, n int, lr float64, logEvery int) ([]Eval, error) {
 	var evals []Eval
 	for s := first; s < first+n; s++ {
 		eval := s%logEvery == 0

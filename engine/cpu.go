@@ -50,7 +50,7 @@ func (c *CPU) Sync() error { return nil }
 
 // Load keeps copies of the data and parameters.
 func (c *CPU) Load(x, y *mat.Dense, p Params) error {
-	if err := checkLoad(x, y, p); err != nil {
+	if err := CheckData(x, y, p); err != nil {
 		return err
 	}
 	c.x, c.y, c.order = mat.DenseCopyOf(x), mat.DenseCopyOf(y), nil
@@ -61,7 +61,7 @@ func (c *CPU) Load(x, y *mat.Dense, p Params) error {
 // Shuffle sets the example order.
 func (c *CPU) Shuffle(perm []int) error {
 	_, m := c.x.Dims()
-	if err := checkPerm(perm, m); err != nil {
+	if err := CheckOrder(perm, m); err != nil {
 		return err
 	}
 	c.order = append(c.order[:0], perm...)
@@ -339,8 +339,10 @@ func backward(p Params, f pass[float64, blas64.General], y *mat.Dense) Params {
 	return float64Ops.params(dw, db)
 }
 
-// checkLoad validates what Load is given.
-func checkLoad(x, y *mat.Dense, p Params) error {
+// CheckData checks what Backend.Load is given: Y of 1×m beside X of n_x×m,
+// and valid parameters whose first layer takes n_x inputs. Backends call it
+// before they copy anything.
+func CheckData(x, y *mat.Dense, p Params) error {
 	nx, m := x.Dims()
 	if yr, ym := y.Dims(); yr != 1 || ym != m {
 		return fmt.Errorf("labels are %d×%d, want 1×%d", yr, ym, m)
@@ -354,7 +356,9 @@ func checkLoad(x, y *mat.Dense, p Params) error {
 	return nil
 }
 
-func checkPerm(perm []int, m int) error {
+// CheckOrder checks that perm, given to Backend.Shuffle, is a permutation
+// of 0 … m−1.
+func CheckOrder(perm []int, m int) error {
 	if len(perm) != m {
 		return fmt.Errorf("shuffle: permutation of %d, want %d", len(perm), m)
 	}
@@ -380,4 +384,13 @@ func Predict(p Params, x *mat.Dense) ([]float64, error) {
 	}
 	f := forward(p, x)
 	return append([]float64(nil), f.a[len(f.a)-1].Data...), nil
+}
+
+// Steps runs n full-batch iterations, one Step each.
+func (c *CPU) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
+	if c.order != nil {
+		return nil, fmt.Errorf("steps: full-batch runs need the natural example order")
+	}
+	_, m := c.x.Dims()
+	return StepEach(c, m, first, n, lr, logEvery)
 }

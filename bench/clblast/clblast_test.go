@@ -13,8 +13,8 @@ import (
 
 	"github.com/cltrain/cltrain/bench/clblast"
 	"github.com/cltrain/cltrain/cpuref"
+	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/internal/cltest"
-	"github.com/cltrain/cltrain/kernels"
 )
 
 func TestLoadMissingLibrary(t *testing.T) {
@@ -54,7 +54,7 @@ func TestSgemmMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops, err := kernels.NewOps(ctx, kernels.DefaultGemm)
+	ops, err := opencl.NewOps(ctx, opencl.DefaultGemm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +79,8 @@ func TestSgemmMatchesReference(t *testing.T) {
 				return v
 			}
 			a, b, c0 := host(ar, ac), host(br, bc), host(m, n)
-			dev := func(r, c int, v []float32) kernels.Mat {
-				mat, err := kernels.NewMat(ctx, r, c)
+			dev := func(r, c int, v []float32) opencl.Mat {
+				mat, err := opencl.NewMat(ctx, r, c)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -100,7 +100,7 @@ func TestSgemmMatchesReference(t *testing.T) {
 			if err := ops.Gemm(tr[0], tr[1], alpha, da, db, beta, dcOurs); err != nil {
 				t.Fatal(err)
 			}
-			read := func(mat kernels.Mat) []float64 {
+			read := func(mat opencl.Mat) []float64 {
 				v := make([]float32, mat.Len())
 				if err := mat.Buf.Read(v); err != nil {
 					t.Fatal(err)

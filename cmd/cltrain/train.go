@@ -29,6 +29,7 @@ import (
 	"github.com/cltrain/cltrain/dataset"
 	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/engine"
+	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/figures"
 	"github.com/cltrain/cltrain/internal/atomicfile"
 	"github.com/cltrain/cltrain/internal/nprand"
@@ -395,7 +396,7 @@ func openBackend(e *env, f trainFlags) (engine.Backend, error) {
 		}
 		return nil, err
 	}
-	return engine.NewOpenCL(d, engine.OpenCLOptions{OnCompile: compileNotice(e.stderr, d)})
+	return opencl.New(d, opencl.Options{OnCompile: compileNotice(e.stderr, d)})
 }
 
 // compileNotice returns an OnCompile hook that says once, on stderr, that

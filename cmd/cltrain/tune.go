@@ -6,7 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 func runTune(e *env, args []string) int {
@@ -29,7 +29,7 @@ func runTune(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "tune", err)
 	}
-	ctx, err := device.NewContext(d)
+	ctx, err := device.NewContext(d, device.Profiled)
 	if err != nil {
 		return fail(e, "tune", err)
 	}
@@ -38,16 +38,16 @@ func runTune(e *env, args []string) int {
 	if *quick {
 		large = 512
 	}
-	var cases []kernels.TuneCase
+	var cases []opencl.TuneCase
 	for _, t := range [][2]bool{{false, false}, {false, true}, {true, false}} {
 		cases = append(cases,
-			kernels.TuneCase{TA: t[0], TB: t[1], M: large, N: large, K: large},
-			kernels.TuneCase{TA: t[0], TB: t[1], M: 64, N: 256, K: 64})
+			opencl.TuneCase{TA: t[0], TB: t[1], M: large, N: large, K: large},
+			opencl.TuneCase{TA: t[0], TB: t[1], M: 64, N: 256, K: 64})
 	}
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "tuning GEMM on device %d: %s (%s)\n", d.Index, d.Name, d.Platform)
 	}
-	best, results, err := kernels.Tune(ctx, cases, *runs, func(r kernels.TuneResult) {
+	best, results, err := opencl.Tune(ctx, cases, *runs, func(r opencl.TuneResult) {
 		if !*asJSON && r.Err == "" {
 			fmt.Fprintf(e.stderr, "  %-9s %-14s %-40s %8.1f GFLOP/s\n", r.Class, r.Shape, describe(r.Params), r.GFLOPS)
 		}
@@ -63,10 +63,10 @@ func runTune(e *env, args []string) int {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(struct {
-			Device  device.Info          `json:"device"`
-			Best    kernels.Tuning       `json:"best"`
-			Results []kernels.TuneResult `json:"results"`
-			Path    string               `json:"path"`
+			Device  device.Info         `json:"device"`
+			Best    opencl.Tuning       `json:"best"`
+			Results []opencl.TuneResult `json:"results"`
+			Path    string              `json:"path"`
 		}{d.Info, best, results, path})
 		return exitOK
 	}
@@ -93,19 +93,19 @@ func runTune(e *env, args []string) int {
 }
 
 // describe names a GEMM configuration in a few words.
-func describe(p kernels.GemmParams) string {
-	if p.Kernel == kernels.GemmCPU {
+func describe(p opencl.GemmParams) string {
+	if p.Kernel == opencl.GemmCPU {
 		return fmt.Sprintf("cpu VW=%d RM=%d NV=%d DR=%d DC=%d", p.VW, p.RM, p.NV, p.DR, p.DC)
 	}
 	return fmt.Sprintf("tiled %d×%d×%d, %d×%d per item", p.TM, p.TN, p.TK, p.WM, p.WN)
 }
 
 // isDefault reports whether p is the kernel's built-in default on d.
-func isDefault(p kernels.GemmParams, d device.Device) bool {
-	if p.Kernel == kernels.GemmCPU {
+func isDefault(p opencl.GemmParams, d device.Device) bool {
+	if p.Kernel == opencl.GemmCPU {
 		return (p.VW == 0 || p.VW == 16) && (p.RM == 0 || p.RM == 12) && (p.NV == 0 || p.NV == 2) && (p.DR == 0 || p.DR == 4) && (p.DC == 0 || p.DC == 4)
 	}
-	def := kernels.DefaultGemm
+	def := opencl.DefaultGemm
 	return p.TM == def.TM && p.TN == def.TN && p.TK == def.TK && p.WM == def.WM && p.WN == def.WN
 }
 

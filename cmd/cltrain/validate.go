@@ -7,8 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
-	"github.com/cltrain/cltrain/validate"
+	"github.com/cltrain/cltrain/internal/validate"
 )
 
 // maxSeed bounds validate's seeds: JSON numbers are float64 to most tools,
@@ -37,26 +36,13 @@ func runValidate(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "validate", err)
 	}
-	ctx, err := device.NewContext(d)
-	if err != nil {
-		return fail(e, "validate", err)
-	}
-	defer ctx.Close()
-	ops, err := kernels.NewOps(ctx, kernels.DefaultGemm)
-	if err != nil {
-		return fail(e, "validate", err)
-	}
-	defer ops.Release()
-	// Check the GEMM blockings training uses: the device's tuning, if any.
-	tuning, err := kernels.LoadTuning(d)
-	if err != nil {
-		return fail(e, "validate", err)
-	}
-	ops.SetTuning(tuning)
 	if *seed == 0 {
 		*seed = 1 + rand.Uint64N(maxSeed-1)
 	}
-	results := validate.Run(ops, validate.Cases(*quick), rand.New(rand.NewPCG(*seed, 0)))
+	results, tuned, err := validate.OnDevice(d, validate.Cases(*quick), *seed)
+	if err != nil {
+		return fail(e, "validate", err)
+	}
 	failed := 0
 	for _, r := range results {
 		if !r.Pass {
@@ -82,7 +68,7 @@ func runValidate(e *env, args []string) int {
 			return fail(e, "validate", err)
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "device %d: %s (%s), seed %d, %d tuned GEMM classes\n", d.Index, d.Name, d.Platform, *seed, len(tuning))
+		fmt.Fprintf(e.stdout, "device %d: %s (%s), seed %d, %d tuned GEMM classes\n", d.Index, d.Name, d.Platform, *seed, tuned)
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "KERNEL\tSHAPE\tREL ERR\tMAX ABS\tTOL\tRESULT\t")
 		for _, r := range results {

@@ -39,7 +39,7 @@ func Device(t testing.TB) device.Device {
 // Context returns a fresh context on Device, closed when the test ends.
 func Context(t testing.TB) *device.Context {
 	t.Helper()
-	c, err := device.NewContext(Device(t))
+	c, err := device.NewContext(Device(t), device.Profiled)
 	if err != nil {
 		t.Fatalf("new context: %v", err)
 	}

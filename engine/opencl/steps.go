@@ -1,53 +1,45 @@
-package engine
+package opencl
 
 import (
 	"fmt"
 
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine"
 )
-
-// Steps runs n full-batch iterations, one Step each.
-func (c *CPU) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
-	if c.order != nil {
-		return nil, fmt.Errorf("steps: full-batch runs need the natural example order")
-	}
-	_, m := c.x.Dims()
-	return stepEach(c, m, first, n, lr, logEvery)
-}
 
 // fused reports whether Steps runs in one launch: a network of one hidden
 // layer small enough for the tiny_train kernel, trained full-batch.
-func (o *OpenCL) fused() bool {
-	return !o.shuffled && !o.NoFusion && len(o.sizes) == 3 && kernels.TinyFits(o.sizes[0], o.sizes[1])
+func (o *Backend) fused() bool {
+	return !o.shuffled && !o.NoFusion && len(o.sizes) == 3 && TinyFits(o.sizes[0], o.sizes[1])
 }
 
 // tinyWG returns the work-group size of the fused kernel: on a CPU device
 // one work-item (a work-group runs on one core anyway, the work-item walks the
 // columns in vectors, and there is no sum over the group to pay for), on a
 // GPU a full group.
-func (o *OpenCL) tinyWG() int {
+func (o *Backend) tinyWG() int {
 	wg := o.TinyWG
 	if wg <= 0 {
 		wg = 256
-		if o.ctx.Device.Type == "CPU" {
+		if o.ctx.Device.Type == device.CPU {
 			wg = 1
 		}
 	}
-	vw := kernels.TinyVector(o.ctx.Device)
+	vw := TinyVector(o.ctx.Device)
 	return max(1, min(wg, o.ctx.Device.MaxWorkGroupSize, (o.m+vw-1)/vw))
 }
 
 // Steps runs n full-batch iterations: in one launch when the network is
 // small enough, else as a loop of Step. It waits for the device only when a
 // step is evaluated.
-func (o *OpenCL) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
+func (o *Backend) Steps(first, n int, lr float64, logEvery int) ([]engine.Eval, error) {
 	if o.shuffled {
 		return nil, fmt.Errorf("steps: full-batch runs need the natural example order")
 	}
 	if !o.fused() {
-		return stepEach(o, o.m, first, n, lr, logEvery)
+		return engine.StepEach(o, o.m, first, n, lr, logEvery)
 	}
-	logged := kernels.Evaluated(first, n, logEvery)
+	logged := Evaluated(first, n, logEvery)
 	if o.tinyEvals == nil || o.tinyEvals.Len() < 2*logged {
 		o.tinyEvals.Release()
 		var err error
@@ -63,9 +55,9 @@ func (o *OpenCL) Steps(first, n int, lr float64, logEvery int) ([]Eval, error) {
 	if err := o.tinyEvals.Read(v); err != nil {
 		return nil, fmt.Errorf("read costs: %w", err)
 	}
-	evals := make([]Eval, logged)
+	evals := make([]engine.Eval, logged)
 	for i := range evals {
-		evals[i] = Eval{Cost: shortest(v[2*i]), Accuracy: fraction(v[2*i+1], o.m)}
+		evals[i] = engine.Eval{Cost: shortest(v[2*i]), Accuracy: fraction(v[2*i+1], o.m)}
 	}
 	return evals, nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/cltrain/cltrain/cpuref"
 	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/engine"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine/opencl"
 )
 
 // Tolerances on ‖out − ref‖/‖ref‖, float32 kernels against float64.
@@ -55,11 +55,33 @@ type Case struct {
 	Kernel string
 	Shape  string
 	Tol    float64
-	run    func(o *kernels.Ops, rng *rand.Rand) (got, want []float64, err error)
+	run    func(o *opencl.Ops, rng *rand.Rand) (got, want []float64, err error)
+}
+
+// OnDevice runs the cases on d, with inputs drawn from seed, under the GEMM
+// blockings training uses there: the device's tuning where cltrain tune
+// stored one. It returns the results and the number of tuned GEMM classes.
+func OnDevice(d device.Device, cases []Case, seed uint64) ([]Result, int, error) {
+	ctx, err := device.NewContext(d, device.Plain)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer ctx.Close()
+	ops, err := opencl.NewOps(ctx, opencl.DefaultGemm)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer ops.Release()
+	tuning, err := opencl.LoadTuning(d)
+	if err != nil {
+		return nil, 0, err
+	}
+	ops.SetTuning(tuning)
+	return Run(ops, cases, rand.New(rand.NewPCG(seed, 0))), len(tuning), nil
 }
 
 // Run runs every case on o with inputs drawn from rng.
-func Run(o *kernels.Ops, cases []Case, rng *rand.Rand) []Result {
+func Run(o *opencl.Ops, cases []Case, rng *rand.Rand) []Result {
 	out := make([]Result, 0, len(cases))
 	for _, c := range cases {
 		r := Result{Kernel: c.Kernel, Shape: c.Shape, Tol: c.Tol}
@@ -118,7 +140,7 @@ func Cases(quick bool) []Case {
 	}
 	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1), gemmCase(17, 45, 2051, false, false, -0.5, 0.75))
 	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {1, 400, 4}, {33, 65, 17}, {129, 127, 65}} {
-		cs = append(cs, gemmBiasCase(kernels.BiasTanh, s.m, s.n, s.k), gemmBiasCase(kernels.BiasSigmoid, s.m, s.n, s.k))
+		cs = append(cs, gemmBiasCase(opencl.BiasTanh, s.m, s.n, s.k), gemmBiasCase(opencl.BiasSigmoid, s.m, s.n, s.k))
 	}
 	for _, s := range []mnk{{1, 1, 1}, {1, 400, 4}, {3, 129, 65}} {
 		cs = append(cs, sigmoidSubCase(s.m, s.n, s.k))
@@ -161,7 +183,7 @@ func gemmCase(m, n, k int, tA, tB bool, alpha, beta float32) Case {
 	if alpha != 1 || beta != 0 {
 		shape += fmt.Sprintf(" α=%g β=%g", alpha, beta)
 	}
-	return Case{Kernel: name, Shape: shape, Tol: SumTol(k), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: name, Shape: shape, Tol: SumTol(k), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		ar, ac := m, k
 		if tA {
 			ar, ac = k, m
@@ -178,24 +200,24 @@ func gemmCase(m, n, k int, tA, tB bool, alpha, beta float32) Case {
 			init = nan(m * n)
 		}
 		got, err := onDevice(o, [][]float32{a, b, init}, 2, func(bufs []*device.Buffer) error {
-			return o.Gemm(tA, tB, alpha, kernels.Mat{Buf: bufs[0], Rows: ar, Cols: ac}, kernels.Mat{Buf: bufs[1], Rows: br, Cols: bc}, beta, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n})
+			return o.Gemm(tA, tB, alpha, opencl.Mat{Buf: bufs[0], Rows: ar, Cols: ac}, opencl.Mat{Buf: bufs[1], Rows: br, Cols: bc}, beta, opencl.Mat{Buf: bufs[2], Rows: m, Cols: n})
 		})
 		return got, want, err
 	}}
 }
 
-func gemmBiasCase(ep kernels.Epilogue, m, n, k int) Case {
+func gemmBiasCase(ep opencl.Epilogue, m, n, k int) Case {
 	name, act := "gemm_bias_tanh", cpuref.BiasTanh
-	if ep == kernels.BiasSigmoid {
+	if ep == opencl.BiasSigmoid {
 		name, act = "gemm_bias_sigmoid", cpuref.BiasSigmoid
 	}
-	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		a, b, bias := randn(rng, m*k, 1), randn(rng, k*n, 1), randn(rng, m, 1)
 		want := make([]float64, m*n)
 		cpuref.Gemm(blas.NoTrans, blas.NoTrans, 1, general(widen(a), m, k), general(widen(b), k, n), 0, general(want, m, n))
 		act(general(want, m, n), widen(bias), general(want, m, n))
 		got, err := onDevice(o, [][]float32{a, b, bias, nan(m * n)}, 3, func(bufs []*device.Buffer) error {
-			return o.GemmBias(ep, kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], kernels.Mat{Buf: bufs[3], Rows: m, Cols: n})
+			return o.GemmBias(ep, opencl.Mat{Buf: bufs[0], Rows: m, Cols: k}, opencl.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], opencl.Mat{Buf: bufs[3], Rows: m, Cols: n})
 		})
 		return got, want, err
 	}}
@@ -204,14 +226,14 @@ func gemmBiasCase(ep kernels.Epilogue, m, n, k int) Case {
 // sigmoidSubCase checks c = σ(a·b + bias) − y, the output layer's fused
 // forward pass and gradient.
 func sigmoidSubCase(m, n, k int) Case {
-	return Case{Kernel: "gemm_sigmoid_sub", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "gemm_sigmoid_sub", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		a, b, bias, y := randn(rng, m*k, 1), randn(rng, k*n, 1), randn(rng, m, 1), randu(rng, m*n)
 		want := make([]float64, m*n)
 		cpuref.Gemm(blas.NoTrans, blas.NoTrans, 1, general(widen(a), m, k), general(widen(b), k, n), 0, general(want, m, n))
 		cpuref.BiasSigmoid(general(want, m, n), widen(bias), general(want, m, n))
 		cpuref.Sub(general(want, m, n), general(widen(y), m, n), general(want, m, n))
 		got, err := onDevice(o, [][]float32{a, b, bias, y, nan(m * n)}, 4, func(bufs []*device.Buffer) error {
-			return o.GemmSigmoidSub(kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], kernels.Mat{Buf: bufs[3], Rows: m, Cols: n}, kernels.Mat{Buf: bufs[4], Rows: m, Cols: n})
+			return o.GemmSigmoidSub(opencl.Mat{Buf: bufs[0], Rows: m, Cols: k}, opencl.Mat{Buf: bufs[1], Rows: k, Cols: n}, bufs[2], opencl.Mat{Buf: bufs[3], Rows: m, Cols: n}, opencl.Mat{Buf: bufs[4], Rows: m, Cols: n})
 		})
 		return got, want, err
 	}}
@@ -219,13 +241,13 @@ func sigmoidSubCase(m, n, k int) Case {
 
 // tanhBackwardCase checks c = (wᵀ·dz) ⊙ (1 − t²) with w k×m, dz k×n.
 func tanhBackwardCase(m, n, k int) Case {
-	return Case{Kernel: "gemm_tanh_backward", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "gemm_tanh_backward", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		w, dz, act := randn(rng, k*m, 1), randn(rng, k*n, 1), randu(rng, m*n)
 		want := make([]float64, m*n)
 		cpuref.Gemm(blas.Trans, blas.NoTrans, 1, general(widen(w), k, m), general(widen(dz), k, n), 0, general(want, m, n))
 		cpuref.TanhBackward(general(want, m, n), general(widen(act), m, n), general(want, m, n))
 		got, err := onDevice(o, [][]float32{w, dz, act, nan(m * n)}, 3, func(bufs []*device.Buffer) error {
-			return o.GemmTanhBackward(kernels.Mat{Buf: bufs[0], Rows: k, Cols: m}, kernels.Mat{Buf: bufs[1], Rows: k, Cols: n}, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n}, kernels.Mat{Buf: bufs[3], Rows: m, Cols: n})
+			return o.GemmTanhBackward(opencl.Mat{Buf: bufs[0], Rows: k, Cols: m}, opencl.Mat{Buf: bufs[1], Rows: k, Cols: n}, opencl.Mat{Buf: bufs[2], Rows: m, Cols: n}, opencl.Mat{Buf: bufs[3], Rows: m, Cols: n})
 		})
 		return got, want, err
 	}}
@@ -235,7 +257,7 @@ func tanhBackwardCase(m, n, k int) Case {
 // dz (m×k) and input a (n×k): w −= s·dz·aᵀ, b −= s·Σ_j dz[:, j]. Both come
 // back in one vector, w then b.
 func updateCase(m, n, k int) Case {
-	return Case{Kernel: "gemm_update", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "gemm_update", Shape: fmt.Sprintf("%d×%d×%d", m, n, k), Tol: SumTol(k), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		dz, a, w, b := randn(rng, m*k, 1), randn(rng, n*k, 1), randn(rng, m*n, 1), randn(rng, m, 1)
 		scale := float32(1.2) / float32(k)
 		wantW, wantB := widen(w), widen(b)
@@ -245,7 +267,7 @@ func updateCase(m, n, k int) Case {
 		cpuref.SGDVec(wantB, db, 1)
 		var gotB []float64
 		gotW, err := onDevice(o, [][]float32{dz, a, w, b}, 2, func(bufs []*device.Buffer) error {
-			if err := o.GemmUpdate(kernels.Mat{Buf: bufs[0], Rows: m, Cols: k}, kernels.Mat{Buf: bufs[1], Rows: n, Cols: k}, scale, kernels.Mat{Buf: bufs[2], Rows: m, Cols: n}, bufs[3]); err != nil {
+			if err := o.GemmUpdate(opencl.Mat{Buf: bufs[0], Rows: m, Cols: k}, opencl.Mat{Buf: bufs[1], Rows: n, Cols: k}, scale, opencl.Mat{Buf: bufs[2], Rows: m, Cols: n}, bufs[3]); err != nil {
 				return err
 			}
 			v := make([]float32, m)
@@ -258,7 +280,7 @@ func updateCase(m, n, k int) Case {
 }
 
 func biasActCase(name string, rows, cols int) Case {
-	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		z, bias := randn(rng, rows*cols, 3), randn(rng, rows, 1)
 		want := make([]float64, rows*cols)
 		launch := o.BiasTanh
@@ -269,14 +291,14 @@ func biasActCase(name string, rows, cols int) Case {
 			cpuref.BiasTanh(general(widen(z), rows, cols), widen(bias), general(want, rows, cols))
 		}
 		got, err := onDevice(o, [][]float32{z, bias, nan(rows * cols)}, 2, func(bufs []*device.Buffer) error {
-			return launch(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, bufs[1], kernels.Mat{Buf: bufs[2], Rows: rows, Cols: cols})
+			return launch(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, bufs[1], opencl.Mat{Buf: bufs[2], Rows: rows, Cols: cols})
 		})
 		return got, want, err
 	}}
 }
 
 func binaryCase(name string, rows, cols int) Case {
-	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: TolElementwise, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		n := rows * cols
 		a, b := randn(rng, n, 1), randu(rng, n)
 		want := make([]float64, n)
@@ -288,7 +310,7 @@ func binaryCase(name string, rows, cols int) Case {
 			cpuref.Sub(general(widen(a), rows, cols), general(widen(b), rows, cols), general(want, rows, cols))
 		}
 		got, err := onDevice(o, [][]float32{a, b, nan(n)}, 2, func(bufs []*device.Buffer) error {
-			m := func(i int) kernels.Mat { return kernels.Mat{Buf: bufs[i], Rows: rows, Cols: cols} }
+			m := func(i int) opencl.Mat { return opencl.Mat{Buf: bufs[i], Rows: rows, Cols: cols} }
 			return launch(m(0), m(1), m(2))
 		})
 		return got, want, err
@@ -296,7 +318,7 @@ func binaryCase(name string, rows, cols int) Case {
 }
 
 func sgdCase(n int) Case {
-	return Case{Kernel: "sgd", Shape: fmt.Sprint(n), Tol: TolElementwise, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "sgd", Shape: fmt.Sprint(n), Tol: TolElementwise, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		const lr = 1.2
 		w, dw := randn(rng, n, 1), randn(rng, n, 1)
 		want := widen(w)
@@ -309,7 +331,7 @@ func sgdCase(n int) Case {
 }
 
 func rowSumsCase(rows, cols int) Case {
-	return Case{Kernel: "row_sums", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: SumTol(cols), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "row_sums", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: SumTol(cols), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		a := randn(rng, rows*cols, 1)
 		for i := range a {
 			a[i] += 0.5 // a mean away from zero keeps the reference sum away from cancellation
@@ -318,14 +340,14 @@ func rowSumsCase(rows, cols int) Case {
 		want := make([]float64, rows)
 		cpuref.RowSums(general(widen(a), rows, cols), float64(scale), want)
 		got, err := onDevice(o, [][]float32{a, nan(rows)}, 1, func(bufs []*device.Buffer) error {
-			return o.RowSums(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, scale, bufs[1])
+			return o.RowSums(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, scale, bufs[1])
 		})
 		return got, want, err
 	}}
 }
 
 func gatherCase(rows, cols int) Case {
-	return Case{Kernel: "gather_cols", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: 0, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "gather_cols", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: 0, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		src := randn(rng, rows*cols, 1)
 		// Gather cols−1 columns from an offset of 1 into a permutation.
 		perm := rng.Perm(cols)
@@ -351,7 +373,7 @@ func gatherCase(rows, cols int) Case {
 			return nil, nil, err
 		}
 		got, err := onDevice(o, [][]float32{src, nan(rows * out)}, 1, func(bufs []*device.Buffer) error {
-			return o.GatherCols(kernels.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, ib, off, kernels.Mat{Buf: bufs[1], Rows: rows, Cols: out})
+			return o.GatherCols(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, ib, off, opencl.Mat{Buf: bufs[1], Rows: rows, Cols: out})
 		})
 		return got, want, err
 	}}
@@ -361,7 +383,7 @@ func gatherCase(rows, cols int) Case {
 // scale; scale 40
 // saturates σ in float32, where the textbook formula on A2 overflows.
 func costCase(m int, scale float64) Case {
-	return Case{Kernel: "bce_cost", Shape: fmt.Sprintf("1×%d |z|~%g", m, scale), Tol: SumTol(m), run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "bce_cost", Shape: fmt.Sprintf("1×%d |z|~%g", m, scale), Tol: SumTol(m), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		z, bias := randn(rng, m, scale), randn(rng, 1, 1)
 		y := make([]float32, m)
 		for j := range y {
@@ -379,7 +401,7 @@ func costCase(m int, scale float64) Case {
 		}
 		want := []float64{cpuref.CostFromLogits(general(zb, 1, m), general(widen(y), 1, m)), float64(right) / float64(m)}
 		got, err := onDevice(o, [][]float32{z, bias, y, nan(2)}, 3, func(bufs []*device.Buffer) error {
-			return o.Cost(kernels.Mat{Buf: bufs[0], Rows: 1, Cols: m}, bufs[1], kernels.Mat{Buf: bufs[2], Rows: 1, Cols: m}, bufs[3])
+			return o.Cost(opencl.Mat{Buf: bufs[0], Rows: 1, Cols: m}, bufs[1], opencl.Mat{Buf: bufs[2], Rows: 1, Cols: m}, bufs[3])
 		})
 		return got, want, err
 	}}
@@ -390,7 +412,7 @@ func costCase(m int, scale float64) Case {
 // parameters with the float64 reference backend.
 func tinyCase(nx, nh, m, steps int) Case {
 	const lr, every = 0.5, 3
-	return Case{Kernel: "tiny_train", Shape: fmt.Sprintf("%d-%d-1 m=%d %d steps", nx, nh, m, steps), Tol: TolReduction, run: func(o *kernels.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "tiny_train", Shape: fmt.Sprintf("%d-%d-1 m=%d %d steps", nx, nh, m, steps), Tol: TolReduction, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		x, y := randn(rng, nx*m, 1), make([]float32, m)
 		for j := range y {
 			y[j] = float32(rng.IntN(2))
@@ -417,7 +439,7 @@ func tinyCase(nx, nh, m, steps int) Case {
 			want = append(want, final.W[l].RawMatrix().Data...)
 			want = append(want, final.B[l].RawMatrix().Data...)
 		}
-		logged := kernels.Evaluated(0, steps, every)
+		logged := opencl.Evaluated(0, steps, every)
 		host := append([][]float32{x, y}, params...)
 		host = append(host, nan(2*logged))
 		bufs, release, err := upload(o.Context(), host)
@@ -425,7 +447,7 @@ func tinyCase(nx, nh, m, steps int) Case {
 		if err != nil {
 			return nil, nil, err
 		}
-		mk := func(i, r, c int) kernels.Mat { return kernels.Mat{Buf: bufs[i], Rows: r, Cols: c} }
+		mk := func(i, r, c int) opencl.Mat { return opencl.Mat{Buf: bufs[i], Rows: r, Cols: c} }
 		wg := min(16, m)
 		if err := o.TinyTrain(mk(0, nx, m), mk(1, 1, m), mk(2, nh, nx), mk(3, nh, 1), mk(4, 1, nh), mk(5, 1, 1), 0, steps, every, lr, wg, bufs[6]); err != nil {
 			return nil, nil, err
@@ -444,7 +466,7 @@ func tinyCase(nx, nh, m, steps int) Case {
 
 // onDevice uploads each host slice to a fresh buffer, runs launch, and reads
 // back buffer out. Every buffer is released.
-func onDevice(o *kernels.Ops, host [][]float32, out int, launch func([]*device.Buffer) error) ([]float64, error) {
+func onDevice(o *opencl.Ops, host [][]float32, out int, launch func([]*device.Buffer) error) ([]float64, error) {
 	bufs, release, err := upload(o.Context(), host)
 	defer release()
 	if err != nil {

@@ -1,39 +1,40 @@
-package engine
+package opencl
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/cltrain/cltrain/device"
-	"github.com/cltrain/cltrain/kernels"
+	"github.com/cltrain/cltrain/engine"
 )
 
-// OpenCL is the device backend. Data, parameters, activations and gradients
+// Backend is the OpenCL training backend. Data, parameters, activations and gradients
 // stay on the device for the whole run; the host reads back only the cost of
 // the iterations asked for and the parameters.
-type OpenCL struct {
+type Backend struct {
 	ctx *device.Context
-	ops *kernels.Ops
+	ops *Ops
 
 	sizes []int
 	m     int
-	x, y  kernels.Mat    // the training set
+	x, y  Mat            // the training set
 	order *device.Buffer // example order (int32), once shuffled
-	xb    kernels.Mat    // the gathered batch, when shuffled
-	yb    kernels.Mat
+	xb    Mat            // the gathered batch, when shuffled
+	yb    Mat
 
-	w, b   []kernels.Mat // parameters per layer
-	dw, db []kernels.Mat // their gradients, when NoFusion
-	a      []kernels.Mat // activations per layer, m columns of room
-	dz     []kernels.Mat // pre-activation gradients per layer
-	logits kernels.Mat   // output pre-activation without bias (1×m), for the cost
+	w, b   []Mat // parameters per layer
+	dw, db []Mat // their gradients, when NoFusion
+	a      []Mat // activations per layer, m columns of room
+	dz     []Mat // pre-activation gradients per layer
+	logits Mat   // output pre-activation without bias (1×m), for the cost
 	evalB  *device.Buffer
 
-	owned     []kernels.Mat
+	owned     []Mat
 	shuffled  bool
 	tinyEvals *device.Buffer
 
@@ -42,47 +43,81 @@ type OpenCL struct {
 	NoFusion bool
 	// TinyWG sets the work-group size of the one-launch kernel (0: by device).
 	TinyWG int
+
+	profiled bool // the queue records kernel times
 }
 
-var _ Backend = (*OpenCL)(nil)
+var (
+	_ engine.Backend  = (*Backend)(nil)
+	_ engine.Preparer = (*Backend)(nil)
+	_ engine.Profiler = (*Backend)(nil)
+)
 
-// OpenCLOptions configure the OpenCL backend; the zero value is the
+// Options configure the OpenCL backend; the zero value is the
 // default.
-type OpenCLOptions struct {
+type Options struct {
 	// Gemm is the GEMM configuration; the zero value means
-	// kernels.DefaultGemm. The device's tuning, where cltrain tune stored
+	// DefaultGemm. The device's tuning, where cltrain tune stored
 	// one, applies on top of it.
-	Gemm kernels.GemmParams
+	Gemm GemmParams
+	// Profile makes the device queue record each kernel's run time, for
+	// engine.Profiler; it costs a little per launch on some drivers.
+	Profile bool
 	// OnCompile, when set, is called before a kernel program is compiled
 	// from source, which takes seconds on some drivers and happens once per
 	// device and driver (the binaries are cached).
 	OnCompile func(program string)
 }
 
-// NewOpenCL opens a context on dev and prepares its kernels. Kernel
+// New opens a context on dev and prepares its kernels. Kernel
 // programs are built when a run first needs them.
-func NewOpenCL(dev device.Device, opts OpenCLOptions) (*OpenCL, error) {
+func New(dev device.Device, opts Options) (*Backend, error) {
 	gemm := opts.Gemm
-	if gemm == (kernels.GemmParams{}) {
-		gemm = kernels.DefaultGemm
+	if gemm == (GemmParams{}) {
+		gemm = DefaultGemm
 	}
-	ctx, err := device.NewContext(dev)
+	queue := device.Plain
+	if opts.Profile {
+		queue = device.Profiled
+	}
+	ctx, err := device.NewContext(dev, queue)
 	if err != nil {
 		return nil, err
 	}
 	ctx.OnCompile = opts.OnCompile
-	ops, err := kernels.NewOps(ctx, gemm)
+	ops, err := NewOps(ctx, gemm)
 	if err != nil {
 		ctx.Close()
 		return nil, err
 	}
-	tuning, err := kernels.LoadTuning(dev)
+	tuning, err := LoadTuning(dev)
 	if err != nil {
 		ctx.Close()
 		return nil, err
 	}
 	ops.SetTuning(tuning)
-	return &OpenCL{ctx: ctx, ops: ops}, nil
+	return &Backend{ctx: ctx, ops: ops, profiled: opts.Profile}, nil
+}
+
+// Profile turns the recording of kernel times on or off, forgetting what
+// was recorded. It needs a backend opened with Options.Profile.
+func (o *Backend) Profile(on bool) error {
+	if on && !o.profiled {
+		return errors.New("profile: the backend was opened without Options.Profile")
+	}
+	o.ops.DropEvents()
+	o.ops.Profile(on)
+	return nil
+}
+
+// KernelTime returns the summed device time of the kernels launched since
+// profiling was turned on or KernelTime last called, waiting for them, and
+// forgets them.
+func (o *Backend) KernelTime() (time.Duration, error) {
+	if err := o.Sync(); err != nil {
+		return 0, err
+	}
+	return o.ops.KernelTime()
 }
 
 // Prepare runs every kernel of a training step once, with a learning rate
@@ -91,7 +126,7 @@ func NewOpenCL(dev device.Device, opts OpenCLOptions) (*OpenCL, error) {
 // cache) and the driver has finished compiling each kernel before the run
 // is timed. A mini-batch run's first batch order is the natural one here;
 // Train sets its own.
-func (o *OpenCL) Prepare(batch int) error {
+func (o *Backend) Prepare(batch int) error {
 	if o.x.Buf == nil {
 		return errors.New("prepare: no data loaded")
 	}
@@ -107,7 +142,7 @@ func (o *OpenCL) Prepare(batch int) error {
 		if err := o.Shuffle(order); err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
-		if _, err := o.Step(Batch{Offset: 0, Size: batch}, 0, true); err != nil {
+		if _, err := o.Step(engine.Batch{Offset: 0, Size: batch}, 0, true); err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
 	}
@@ -118,21 +153,19 @@ func (o *OpenCL) Prepare(batch int) error {
 }
 
 // Name describes the backend and its device.
-func (o *OpenCL) Name() string {
+func (o *Backend) Name() string {
 	return fmt.Sprintf("opencl (%s, %s)", o.ctx.Device.Name, o.ctx.Device.Platform)
 }
 
 // Sync waits for the device to finish everything queued.
-func (o *OpenCL) Sync() error { return o.ctx.Finish() }
+func (o *Backend) Sync() error { return o.ctx.Finish() }
 
 // Device returns the device the backend runs on.
-func (o *OpenCL) Device() device.Device { return o.ctx.Device }
+func (o *Backend) Device() device.Device { return o.ctx.Device }
 
-// Ops returns the kernel launchers, for profiling.
-func (o *OpenCL) Ops() *kernels.Ops { return o.ops }
 
-func (o *OpenCL) alloc(rows, cols int) (kernels.Mat, error) {
-	m, err := kernels.NewMat(o.ctx, rows, cols)
+func (o *Backend) alloc(rows, cols int) (Mat, error) {
+	m, err := NewMat(o.ctx, rows, cols)
 	if err != nil {
 		return m, err
 	}
@@ -140,7 +173,7 @@ func (o *OpenCL) alloc(rows, cols int) (kernels.Mat, error) {
 	return m, nil
 }
 
-func (o *OpenCL) upload(d *mat.Dense) (kernels.Mat, error) {
+func (o *Backend) upload(d *mat.Dense) (Mat, error) {
 	r, c := d.Dims()
 	m, err := o.alloc(r, c)
 	if err != nil {
@@ -151,8 +184,8 @@ func (o *OpenCL) upload(d *mat.Dense) (kernels.Mat, error) {
 
 // Load allocates every buffer of the run and copies the data and parameters
 // to the device.
-func (o *OpenCL) Load(x, y *mat.Dense, p Params) error {
-	if err := checkLoad(x, y, p); err != nil {
+func (o *Backend) Load(x, y *mat.Dense, p engine.Params) error {
+	if err := engine.CheckData(x, y, p); err != nil {
 		return err
 	}
 	o.free()
@@ -207,8 +240,8 @@ func (o *OpenCL) Load(x, y *mat.Dense, p Params) error {
 }
 
 // Shuffle uploads the example order; later batches are gathered through it.
-func (o *OpenCL) Shuffle(perm []int) error {
-	if err := checkPerm(perm, o.m); err != nil {
+func (o *Backend) Shuffle(perm []int) error {
+	if err := engine.CheckOrder(perm, o.m); err != nil {
 		return err
 	}
 	if o.order == nil {
@@ -233,10 +266,10 @@ func (o *OpenCL) Shuffle(perm []int) error {
 }
 
 // cols returns a view of m with n columns (its buffer holds at least that).
-func cols(m kernels.Mat, n int) kernels.Mat { return kernels.Mat{Buf: m.Buf, Rows: m.Rows, Cols: n} }
+func cols(m Mat, n int) Mat { return Mat{Buf: m.Buf, Rows: m.Rows, Cols: n} }
 
 // batch returns the input and label matrices of b.
-func (o *OpenCL) batch(b Batch) (x, y kernels.Mat, err error) {
+func (o *Backend) batch(b engine.Batch) (x, y Mat, err error) {
 	if b.Size <= 0 || b.Offset < 0 || b.Offset+b.Size > o.m {
 		return x, y, fmt.Errorf("batch %+v out of range for %d examples", b, o.m)
 	}
@@ -254,11 +287,11 @@ func (o *OpenCL) batch(b Batch) (x, y kernels.Mat, err error) {
 }
 
 // hidden queues the hidden layers' forward pass over the columns of x.
-func (o *OpenCL) hidden(x kernels.Mat) error {
+func (o *Backend) hidden(x Mat) error {
 	in := x
 	for l := 0; l < len(o.w)-1; l++ {
 		out := cols(o.a[l], x.Cols)
-		if err := o.ops.GemmBias(kernels.BiasTanh, o.w[l], in, o.b[l].Buf, out); err != nil {
+		if err := o.ops.GemmBias(BiasTanh, o.w[l], in, o.b[l].Buf, out); err != nil {
 			return fmt.Errorf("forward layer %d: %w", l+1, err)
 		}
 		in = out
@@ -268,7 +301,7 @@ func (o *OpenCL) hidden(x kernels.Mat) error {
 
 // cost queues the output logits from the last hidden activation in and the
 // cost and accuracy kernel against y.
-func (o *OpenCL) cost(in, y kernels.Mat) error {
+func (o *Backend) cost(in, y Mat) error {
 	last := len(o.w) - 1
 	z := cols(o.logits, in.Cols)
 	if err := o.ops.Gemm(false, false, 1, o.w[last], in, 0, z); err != nil {
@@ -279,7 +312,7 @@ func (o *OpenCL) cost(in, y kernels.Mat) error {
 
 // forward queues the whole forward pass over the columns of x, storing every
 // activation, and when eval the cost against y.
-func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
+func (o *Backend) forward(x, y Mat, eval bool) error {
 	if err := o.hidden(x); err != nil {
 		return err
 	}
@@ -288,7 +321,7 @@ func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
 	if last > 0 {
 		in = cols(o.a[last-1], x.Cols)
 	}
-	if err := o.ops.GemmBias(kernels.BiasSigmoid, o.w[last], in, o.b[last].Buf, cols(o.a[last], x.Cols)); err != nil {
+	if err := o.ops.GemmBias(BiasSigmoid, o.w[last], in, o.b[last].Buf, cols(o.a[last], x.Cols)); err != nil {
 		return fmt.Errorf("forward output layer: %w", err)
 	}
 	if !eval {
@@ -298,12 +331,12 @@ func (o *OpenCL) forward(x, y kernels.Mat, eval bool) error {
 }
 
 // readEval waits for the cost kernel over n examples and returns its result.
-func (o *OpenCL) readEval(n int) (Eval, error) {
+func (o *Backend) readEval(n int) (engine.Eval, error) {
 	v := make([]float32, 2)
 	if err := o.evalB.Read(v); err != nil {
-		return Eval{}, fmt.Errorf("read cost: %w", err)
+		return engine.Eval{}, fmt.Errorf("read cost: %w", err)
 	}
-	return Eval{Cost: shortest(v[0]), Accuracy: fraction(v[1], n)}, nil
+	return engine.Eval{Cost: shortest(v[0]), Accuracy: fraction(v[1], n)}, nil
 }
 
 // shortest returns the float64 that prints as the shortest decimal of the
@@ -326,13 +359,13 @@ func fraction(acc float32, n int) float64 {
 }
 
 // Step queues one iteration; it waits for the device only when eval is set.
-func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
+func (o *Backend) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, error) {
 	if o.x.Buf == nil {
-		return Eval{}, errors.New("step: no data loaded")
+		return engine.Eval{}, errors.New("step: no data loaded")
 	}
 	x, y, err := o.batch(b)
 	if err != nil {
-		return Eval{}, err
+		return engine.Eval{}, err
 	}
 	if o.NoFusion {
 		err = o.stepUnfused(x, y, lr, eval)
@@ -340,7 +373,7 @@ func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
 		err = o.stepFused(x, y, lr, eval)
 	}
 	if err != nil || !eval {
-		return Eval{}, err
+		return engine.Eval{}, err
 	}
 	return o.readEval(y.Cols)
 }
@@ -350,7 +383,7 @@ func (o *OpenCL) Step(b Batch, lr float64, eval bool) (Eval, error) {
 // the subtraction of Y giving dZ_L, then per layer the GEMM that carries the
 // gradient back through tanh and the GEMM that applies the update (weights
 // and biases) without storing dW or db.
-func (o *OpenCL) stepFused(x, y kernels.Mat, lr float64, eval bool) error {
+func (o *Backend) stepFused(x, y Mat, lr float64, eval bool) error {
 	n := x.Cols
 	L := len(o.w)
 	if err := o.hidden(x); err != nil {
@@ -392,7 +425,7 @@ func (o *OpenCL) stepFused(x, y kernels.Mat, lr float64, eval bool) error {
 // stepUnfused queues an iteration with one launch per op: the forward GEMMs
 // with their activations, A − Y, dW, db, dA and the tanh gradient per layer,
 // and one SGD launch per parameter.
-func (o *OpenCL) stepUnfused(x, y kernels.Mat, lr float64, eval bool) error {
+func (o *Backend) stepUnfused(x, y Mat, lr float64, eval bool) error {
 	if err := o.forward(x, y, eval); err != nil {
 		return err
 	}
@@ -438,52 +471,52 @@ func (o *OpenCL) stepUnfused(x, y kernels.Mat, lr float64, eval bool) error {
 }
 
 // Evaluate runs the forward pass over the whole training set.
-func (o *OpenCL) Evaluate() (Eval, error) {
+func (o *Backend) Evaluate() (engine.Eval, error) {
 	if o.x.Buf == nil {
-		return Eval{}, errors.New("evaluate: no data loaded")
+		return engine.Eval{}, errors.New("evaluate: no data loaded")
 	}
 	if err := o.hidden(o.x); err != nil {
-		return Eval{}, err
+		return engine.Eval{}, err
 	}
 	in := o.x
 	if L := len(o.w); L > 1 {
 		in = cols(o.a[L-2], o.m)
 	}
 	if err := o.cost(in, o.y); err != nil {
-		return Eval{}, err
+		return engine.Eval{}, err
 	}
 	return o.readEval(o.m)
 }
 
-// Params reads the parameters back from the device.
-func (o *OpenCL) Params() (Params, error) {
-	var p Params
+// engine.Params reads the parameters back from the device.
+func (o *Backend) Params() (engine.Params, error) {
+	var p engine.Params
 	for l := range o.w {
 		w, err := download(o.w[l])
 		if err != nil {
-			return Params{}, fmt.Errorf("read W%d: %w", l+1, err)
+			return engine.Params{}, fmt.Errorf("read W%d: %w", l+1, err)
 		}
 		b, err := download(o.b[l])
 		if err != nil {
-			return Params{}, fmt.Errorf("read b%d: %w", l+1, err)
+			return engine.Params{}, fmt.Errorf("read b%d: %w", l+1, err)
 		}
 		p.W, p.B = append(p.W, w), append(p.B, b)
 	}
 	return p, nil
 }
 
-func (o *OpenCL) free() {
+func (o *Backend) free() {
 	for _, m := range o.owned {
 		m.Release()
 	}
 	o.order.Release()
 	o.evalB.Release()
 	o.tinyEvals.Release()
-	*o = OpenCL{ctx: o.ctx, ops: o.ops, NoFusion: o.NoFusion, TinyWG: o.TinyWG}
+	*o = Backend{ctx: o.ctx, ops: o.ops, NoFusion: o.NoFusion, TinyWG: o.TinyWG, profiled: o.profiled}
 }
 
 // Close releases every buffer, the kernels and the context.
-func (o *OpenCL) Close() error {
+func (o *Backend) Close() error {
 	if o.ctx == nil {
 		return nil
 	}
@@ -507,7 +540,7 @@ func toF32(d *mat.Dense) []float32 {
 	return out
 }
 
-func download(m kernels.Mat) (*mat.Dense, error) {
+func download(m Mat) (*mat.Dense, error) {
 	v := make([]float32, m.Len())
 	if err := m.Buf.Read(v); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package kernels_test
+package opencl_test
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/internal/cltest"
-	"github.com/cltrain/cltrain/kernels"
 )
 
 // The benchmarks time every kernel on the OpenCL device, one launch per
@@ -22,13 +22,13 @@ import (
 type bench struct {
 	b   *testing.B
 	c   *device.Context
-	ops *kernels.Ops
+	ops *opencl.Ops
 	rng *rand.Rand
 }
 
 func newBench(b *testing.B) *bench {
 	c := cltest.Context(b)
-	ops, err := kernels.NewOps(c, kernels.DefaultGemm)
+	ops, err := opencl.NewOps(c, opencl.DefaultGemm)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,8 +39,8 @@ func newBench(b *testing.B) *bench {
 
 // mat returns a rows×cols device matrix of values in [−1, 1), or of 0 and 1
 // when labels.
-func (t *bench) mat(rows, cols int, labels bool) kernels.Mat {
-	m, err := kernels.NewMat(t.c, rows, cols)
+func (t *bench) mat(rows, cols int, labels bool) opencl.Mat {
+	m, err := opencl.NewMat(t.c, rows, cols)
 	if err != nil {
 		t.b.Fatal(err)
 	}
@@ -122,9 +122,9 @@ func shape(m, n, k int) string { return fmt.Sprintf("%dx%dx%d", m, n, k) }
 func BenchmarkGemmBias(b *testing.B) {
 	for _, l := range []struct {
 		name    string
-		act     kernels.Epilogue
+		act     opencl.Epilogue
 		rows, k int
-	}{{"tanh", kernels.BiasTanh, nh, nx}, {"sigmoid", kernels.BiasSigmoid, 1, nh}} {
+	}{{"tanh", opencl.BiasTanh, nh, nx}, {"sigmoid", opencl.BiasSigmoid, 1, nh}} {
 		b.Run("opencl/"+l.name+"/"+shape(l.rows, m, l.k), func(b *testing.B) {
 			t := newBench(b)
 			w, x, bias, out := t.mat(l.rows, l.k, false), t.mat(l.k, m, false), t.mat(l.rows, 1, false), t.mat(l.rows, m, false)
@@ -238,7 +238,7 @@ func BenchmarkTinyTrain(b *testing.B) {
 		w1, b1, w2, b2 := t.mat(nh, nx, false), t.mat(nh, 1, false), t.mat(1, nh, false), t.mat(1, 1, false)
 		evals := t.mat(1, 2*steps, false)
 		wg := 256
-		if t.c.Device.Type == "CPU" {
+		if t.c.Device.Type == device.CPU {
 			wg = 16
 		}
 		wg = min(wg, t.c.Device.MaxWorkGroupSize)

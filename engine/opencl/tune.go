@@ -1,4 +1,4 @@
-package kernels
+package opencl
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/internal/atomicfile"
+	"github.com/cltrain/cltrain/kernels"
 )
 
 // Tuning maps GEMM shape classes (see ShapeClass) to the configuration that
@@ -38,7 +39,7 @@ func tuningPath(d device.Device) (string, error) {
 	if dir == "" {
 		return "", errors.New("no user cache folder (or the cache is off)")
 	}
-	h := sha256.Sum256([]byte(d.Platform + "\x00" + d.Name + "\x00" + d.DriverVersion + "\x00" + SourceHash()))
+	h := sha256.Sum256([]byte(d.Platform + "\x00" + d.Name + "\x00" + d.DriverVersion + "\x00" + kernels.SourceHash()))
 	return filepath.Join(filepath.Dir(dir), "tuning", hex.EncodeToString(h[:8])+".json"), nil
 }
 
@@ -109,7 +110,7 @@ type TuneResult struct {
 // block for NT), tilings of the tiled kernel on other devices.
 func Candidates(d device.Device, tA, tB bool) []GemmParams {
 	var out []GemmParams
-	if d.Type == "CPU" && !(tA && tB) {
+	if d.Type == device.CPU && !(tA && tB) {
 		for _, vw := range []int{8, 16} {
 			if tB { // gemm_dot
 				for _, dd := range [][2]int{{2, 2}, {2, 4}, {4, 4}, {4, 8}, {8, 4}} {

@@ -1,8 +1,9 @@
-package kernels
+package opencl
 
 import (
 	"testing"
 
+	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/internal/cltest"
 )
 
@@ -84,7 +85,7 @@ func TestCPUBlockingLimit(t *testing.T) {
 		}
 	}
 	d := cltest.Device(t)
-	d.Type = "CPU"
+	d.Type = device.CPU
 	for _, tB := range []bool{false, true} {
 		for _, p := range Candidates(d, false, tB) {
 			if err := p.checkCPU(); err != nil {

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/internal/cltest"
-	"github.com/cltrain/cltrain/kernels"
-	"github.com/cltrain/cltrain/validate"
+	"github.com/cltrain/cltrain/internal/validate"
 )
 
-func newOps(t *testing.T) *kernels.Ops {
+func newOps(t *testing.T) *opencl.Ops {
 	t.Helper()
-	o, err := kernels.NewOps(cltest.Context(t), kernels.DefaultGemm)
+	o, err := opencl.NewOps(cltest.Context(t), opencl.DefaultGemm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +47,12 @@ func TestKernelsMatchReference(t *testing.T) {
 // blockings, so the edge handling does not depend on one.
 func TestAlternativeTilings(t *testing.T) {
 	c := cltest.Context(t)
-	tiled := func(tm, tn, tk, wm, wn int) kernels.GemmParams {
-		return kernels.GemmParams{Kernel: kernels.GemmTiled, TM: tm, TN: tn, TK: tk, WM: wm, WN: wn}
+	tiled := func(tm, tn, tk, wm, wn int) opencl.GemmParams {
+		return opencl.GemmParams{Kernel: opencl.GemmTiled, TM: tm, TN: tn, TK: tk, WM: wm, WN: wn}
 	}
-	cpu := func(vw, rm, nv, dr, dc int) kernels.GemmParams {
-		p := kernels.DefaultGemm
-		p.Kernel, p.VW, p.RM, p.NV, p.DR, p.DC = kernels.GemmCPU, vw, rm, nv, dr, dc
+	cpu := func(vw, rm, nv, dr, dc int) opencl.GemmParams {
+		p := opencl.DefaultGemm
+		p.Kernel, p.VW, p.RM, p.NV, p.DR, p.DC = opencl.GemmCPU, vw, rm, nv, dr, dc
 		return p
 	}
 	var gemms []validate.Case
@@ -61,10 +61,10 @@ func TestAlternativeTilings(t *testing.T) {
 			gemms = append(gemms, cs)
 		}
 	}
-	for _, p := range []kernels.GemmParams{
+	for _, p := range []opencl.GemmParams{
 		tiled(32, 32, 16, 4, 4), tiled(16, 16, 8, 2, 2), cpu(8, 3, 3, 2, 5),
 	} {
-		o, err := kernels.NewOps(c, p)
+		o, err := opencl.NewOps(c, p)
 		if err != nil {
 			t.Fatal(err)
 		}

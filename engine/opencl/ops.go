@@ -1,9 +1,11 @@
-package kernels
+package opencl
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/kernels"
 )
 
 // GEMM kernels.
@@ -33,7 +35,7 @@ func (p GemmParams) kernelFor(d device.Device) string {
 	if p.Kernel != "" {
 		return p.Kernel
 	}
-	if d.Type == "CPU" {
+	if d.Type == device.CPU {
 		return GemmCPU
 	}
 	return GemmTiled
@@ -166,6 +168,21 @@ func (o *Ops) Profile(on bool) { o.profiling = on }
 // Events returns the launches recorded since the last DropEvents.
 func (o *Ops) Events() []TimedLaunch { return o.events }
 
+// KernelTime returns the summed run time of the launches recorded since
+// the last DropEvents, which must have finished, and drops them.
+func (o *Ops) KernelTime() (time.Duration, error) {
+	defer o.DropEvents()
+	var sum time.Duration
+	for _, l := range o.events {
+		d, err := l.Event.Duration()
+		if err != nil {
+			return 0, fmt.Errorf("kernel %s: %w", l.Kernel, err)
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
 // DropEvents releases the recorded launch events.
 func (o *Ops) DropEvents() {
 	for _, e := range o.events {
@@ -180,7 +197,7 @@ func (o *Ops) kernel(key, name string, defines map[string]int, files ...string) 
 	if k, ok := o.kernels[key]; ok {
 		return k, nil
 	}
-	src, err := Source(files...)
+	src, err := kernels.Source(files...)
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +525,7 @@ func TinyFits(nx, nh int) bool { return nx > 0 && nh > 0 && nh*(nx+2)+1 <= TinyM
 // d: a vector of 16 on CPU devices, one on GPUs (whose work-items are the
 // lanes).
 func TinyVector(d device.Device) int {
-	if d.Type == "CPU" {
+	if d.Type == device.CPU {
 		return 16
 	}
 	return 1
