@@ -163,7 +163,6 @@ func (o *Backend) Sync() error { return o.ctx.Finish() }
 // Device returns the device the backend runs on.
 func (o *Backend) Device() device.Device { return o.ctx.Device }
 
-
 func (o *Backend) alloc(rows, cols int) (Mat, error) {
 	m, err := NewMat(o.ctx, rows, cols)
 	if err != nil {
