@@ -110,7 +110,7 @@ func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, pr
 	for _, t := range ts {
 		b, err := t.backend()
 		if err == nil {
-			err = b.Load(x, y, p)
+			err = b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p)
 		}
 		c.add(t.id, func() (Sample, error) {
 			return t.sample(b, func() error { return prepare(b) }, func() error { return f(b) })
@@ -153,7 +153,7 @@ func flowerRun(iters int, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 	spec := caseSpec{group: GroupFlower, name: fmt.Sprintf("%d-%d-1 m=%d, %d iterations", nx, nh, m, iters), op: "flower",
 		shape: []int{nx, nh, m, iters}, flops: float64(iters) * s.Flops()}
 	cfg := engine.Config{Iters: iters, LR: flowerLR, LogEvery: flowerLogEvery}
-	reload := func(b engine.Backend) error { return b.Load(set.X, set.Y, p) }
+	reload := func(b engine.Backend) error { return b.Load(engine.Model{Sizes: p.Sizes()}, set.X, set.Y, p) }
 	train := func(b engine.Backend) error {
 		_, err := engine.Train(context.Background(), b, m, cfg, engine.Hooks{})
 		return err

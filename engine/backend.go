@@ -26,8 +26,9 @@ type Backend interface {
 	// Name describes the backend and its device or BLAS.
 	Name() string
 	// Load copies the training set (X n_x×m, Y 1×m) and the initial
-	// parameters to the backend.
-	Load(x, y *mat.Dense, p Params) error
+	// parameters of model m to the backend, or refuses a model it cannot
+	// train (CheckLoad).
+	Load(m Model, x, y *mat.Dense, p Params) error
 	// Shuffle sets the example order that later batches are windows of.
 	Shuffle(perm []int) error
 	// Step runs one iteration on b with learning rate lr. When eval is set it

@@ -49,8 +49,8 @@ func (c *CPU) Name() string { return c.net.name() }
 func (c *CPU) Sync() error { return nil }
 
 // Load keeps copies of the data and parameters.
-func (c *CPU) Load(x, y *mat.Dense, p Params) error {
-	if err := CheckData(x, y, p); err != nil {
+func (c *CPU) Load(m Model, x, y *mat.Dense, p Params) error {
+	if err := CheckLoad("cpu backend", m, x, y, p, []Activation{Tanh}, []Output{Sigmoid}, []Optimizer{SGD}); err != nil {
 		return err
 	}
 	c.x, c.y, c.order = mat.DenseCopyOf(x), mat.DenseCopyOf(y), nil
@@ -337,23 +337,6 @@ func backward(p Params, f pass[float64, blas64.General], y *mat.Dense) Params {
 	w, _ := float64Ops.layers(p)
 	dw, db := float64Ops.backward(w, f, y.RawMatrix())
 	return float64Ops.params(dw, db)
-}
-
-// CheckData checks what Backend.Load is given: Y of 1×m beside X of n_x×m,
-// and valid parameters whose first layer takes n_x inputs. Backends call it
-// before they copy anything.
-func CheckData(x, y *mat.Dense, p Params) error {
-	nx, m := x.Dims()
-	if yr, ym := y.Dims(); yr != 1 || ym != m {
-		return fmt.Errorf("labels are %d×%d, want 1×%d", yr, ym, m)
-	}
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if _, c := p.W[0].Dims(); c != nx {
-		return fmt.Errorf("parameters expect %d features, the data has %d", c, nx)
-	}
-	return nil
 }
 
 // CheckOrder checks that perm, given to Backend.Shuffle, is a permutation

@@ -79,7 +79,7 @@ func TestInterruptWaitsOneChunk(t *testing.T) {
 	for _, batch := range []int{0, 7} {
 		t.Run(fmt.Sprintf("batch%d", batch), func(t *testing.T) {
 			b := &slow{Backend: NewCPU(), stepTime: 5 * time.Millisecond}
-			if err := b.Load(x, y, p); err != nil {
+			if err := b.Load(Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -112,7 +112,7 @@ func TestAbsurdLossDiverges(t *testing.T) {
 	x, y := problem(rng, 2, 40)
 	p := initParams(t, []int{2, 4, 1}, 9)
 	b := NewCPU()
-	if err := b.Load(x, y, p); err != nil {
+	if err := b.Load(Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Train(context.Background(), &inflated{Backend: b, from: 30, by: 1e6}, 40, Config{Iters: 100, LR: 0.1, LogEvery: 10}, Hooks{})

@@ -86,7 +86,7 @@ func TestFlowerMatchesCourse(t *testing.T) {
 		{"cltrain data", set.X, set.Y, 1e-6},
 	} {
 		b := NewCPU()
-		if err := b.Load(tc.x, tc.y, p); err != nil {
+		if err := b.Load(Model{Sizes: p.Sizes()}, tc.x, tc.y, p); err != nil {
 			t.Fatal(err)
 		}
 		res, err := Train(context.Background(), b, 400, Config{Iters: 10000, LR: 1.2, LogEvery: 1000}, Hooks{})

@@ -17,19 +17,36 @@ type Config struct {
 	Shuffle func(m int) []int
 }
 
-// Validate refuses nonsense values for a set of m examples.
+// ConfigError is Config.Validate's error: the field at fault (as named in
+// Config), its value and what is wrong with it, so that a command can name
+// its own flag.
+type ConfigError struct {
+	Field  string // Iters, LR, Batch, LogEvery or Shuffle
+	Value  any
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// Validate refuses nonsense values for a set of m examples; m ≤ 0 leaves
+// out the checks that need the data.
 func (c Config) Validate(m int) error {
+	bad := func(field string, v any, reason string) error { return &ConfigError{field, v, reason} }
 	switch {
 	case c.Iters < 0:
-		return fmt.Errorf("iterations %d: must not be negative", c.Iters)
+		return bad("Iters", c.Iters, "must not be negative")
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("learning rate %v: must be positive and finite", c.LR)
-	case c.Batch < 0 || c.Batch > m:
-		return fmt.Errorf("batch %d: must be between 1 and the %d examples (0 for the whole set)", c.Batch, m)
+		return bad("LR", c.LR, "must be positive and finite")
+	case c.Batch < 0:
+		return bad("Batch", c.Batch, "must be positive (or 0 for the whole set)")
 	case c.LogEvery <= 0:
-		return fmt.Errorf("log interval %d: must be positive", c.LogEvery)
-	case c.Batch > 0 && c.Batch < m && c.Shuffle == nil:
-		return fmt.Errorf("batch %d: mini-batches need a shuffle", c.Batch)
+		return bad("LogEvery", c.LogEvery, "must be positive")
+	case m > 0 && c.Batch > m:
+		return bad("Batch", c.Batch, fmt.Sprintf("the data has only %d examples", m))
+	case m > 0 && c.Batch > 0 && c.Batch < m && c.Shuffle == nil:
+		return bad("Batch", c.Batch, "mini-batches need a Shuffle")
 	}
 	return nil
 }
@@ -54,8 +71,9 @@ type Result struct {
 	Final       Eval // the final parameters on the whole set
 	Steps       int  // updates done
 	Params      Params
-	Elapsed     time.Duration
-	Interrupted bool // the context was cancelled before Iters updates
+	Elapsed     time.Duration // the training, from the first step to the final parameters
+	Setup       time.Duration // Fit's preparation of the backend before the first step
+	Interrupted bool          // the context was cancelled before Iters updates
 	// Diverged is set when the cost became NaN or infinite, or grew a
 	// thousandfold over the first evaluated cost; Params then are the last
 	// parameters whose cost was good, DivergedAt the step and DivergedCost

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -56,22 +57,14 @@ func runPredict(e *env, args []string) int {
 		}
 		name = *data
 	}
-	probs, err := engine.Predict(params, set.X)
+	pred, err := engine.Classify(params, set.X, set.Y)
 	if err != nil {
 		return fail(fmt.Errorf("%s on %s: %w", *model, name, err))
 	}
-	right := 0
 	var rows strings.Builder
 	rows.WriteString("prediction,probability\n")
-	for j, p := range probs {
-		pred := 0
-		if p > 0.5 {
-			pred = 1
-		}
-		if set.Y != nil && float64(pred) == set.Y.At(0, j) {
-			right++
-		}
-		fmt.Fprintf(&rows, "%d,%.9g\n", pred, p)
+	for j, p := range pred.Probs {
+		fmt.Fprintf(&rows, "%d,%.9g\n", pred.Classes[j], p)
 	}
 	if *out != "" {
 		if err := atomicfile.WriteBytes(*out, []byte(rows.String())); err != nil {
@@ -79,21 +72,20 @@ func runPredict(e *env, args []string) int {
 		}
 	}
 	var acc *float64
-	if set.Y != nil {
-		a := float64(right) / float64(len(probs))
-		acc = &a
+	if !math.IsNaN(pred.Accuracy) {
+		acc = &pred.Accuracy
 	}
 	if *asJSON {
 		json.NewEncoder(e.stdout).Encode(struct {
 			N        int      `json:"n"`
 			Accuracy *float64 `json:"accuracy"`
-		}{len(probs), acc})
+		}{len(pred.Probs), acc})
 		return exitOK
 	}
 	if acc == nil {
-		fmt.Fprintf(e.stdout, "%d examples predicted (no labels, no accuracy)\n", len(probs))
+		fmt.Fprintf(e.stdout, "%d examples predicted (no labels, no accuracy)\n", len(pred.Probs))
 		return exitOK
 	}
-	fmt.Fprintf(e.stdout, "%d examples, accuracy %.2f%%\n", len(probs), 100**acc)
+	fmt.Fprintf(e.stdout, "%d examples, accuracy %.2f%%\n", len(pred.Probs), 100**acc)
 	return exitOK
 }

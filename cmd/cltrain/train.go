@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +31,6 @@ import (
 	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/figures"
 	"github.com/cltrain/cltrain/internal/atomicfile"
-	"github.com/cltrain/cltrain/internal/nprand"
 )
 
 // trainFlags are the flags of cltrain train.
@@ -125,15 +123,10 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 	if len(f.hidden) == 0 && f.init == "" {
 		return errors.New("--hidden: give at least one hidden layer size")
 	}
+	if err := f.config().Validate(0); err != nil {
+		return flagError(err)
+	}
 	switch {
-	case f.iters < 0:
-		return fmt.Errorf("--iters %d: must not be negative", f.iters)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return fmt.Errorf("--lr %v: must be positive and finite", f.lr)
-	case f.batch < 0:
-		return fmt.Errorf("--batch %d: must be positive (or 0 for the whole set)", f.batch)
-	case f.logEvery <= 0:
-		return fmt.Errorf("--log-every %d: must be positive", f.logEvery)
 	case f.backend != "auto" && f.backend != "opencl" && f.backend != "cpu":
 		return fmt.Errorf("--backend %q: want auto, opencl or cpu", f.backend)
 	case f.cpuBLAS != "gonum" && f.cpuBLAS != "openblas":
@@ -154,6 +147,29 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 		}
 	}
 	return nil
+}
+
+// config returns the training schedule the flags ask for.
+func (f *trainFlags) config() engine.Config {
+	cfg := engine.Config{Iters: f.iters, LR: f.lr, Batch: f.batch, LogEvery: f.logEvery, Shuffle: engine.Seed(f.seed).Shuffle()}
+	if f.plot != "" {
+		cfg.LogEvery = plotLogEvery(f.iters, f.logEvery)
+	}
+	return cfg
+}
+
+// configFlags names the flag of each engine.Config field.
+var configFlags = map[string]string{"Iters": "--iters", "LR": "--lr", "Batch": "--batch", "LogEvery": "--log-every"}
+
+// flagError words an engine.ConfigError with the flag that set the field.
+func flagError(err error) error {
+	var ce *engine.ConfigError
+	if errors.As(err, &ce) {
+		if flag, ok := configFlags[ce.Field]; ok {
+			return fmt.Errorf("%s %v: %s", flag, ce.Value, ce.Reason)
+		}
+	}
+	return err
 }
 
 // outputs lists the files the run will write, by flag.
@@ -179,28 +195,33 @@ func train(e *env, f trainFlags) int {
 		return fail(err)
 	}
 	nx, m := set.X.Dims()
-	if f.batch > m {
-		return usage(fmt.Errorf("--batch %d: the data has only %d examples", f.batch, m))
+	cfg := f.config()
+	if err := cfg.Validate(m); err != nil {
+		return usage(flagError(err))
 	}
+	model := engine.NewModel(nx, f.hidden...)
 	var p engine.Params
-	sizes := engine.Layers(nx, f.hidden)
 	if f.init != "" {
 		w, b, err := checkpoint.Load(f.init)
 		if err != nil {
 			return fail(err)
 		}
 		p = engine.Params{W: w, B: b}
-		if err := p.Validate(); err != nil {
-			return fail(fmt.Errorf("%s: %w", f.init, err))
+		var hidden []int
+		if f.hiddenSet {
+			hidden = f.hidden
 		}
-		if _, c := p.W[0].Dims(); c != nx {
-			return fail(fmt.Errorf("%s: W1 expects %d features, %s has %d", f.init, c, name, nx))
+		var mismatch *engine.HiddenMismatch
+		model, err = engine.ModelOf(p, nx, hidden)
+		if errors.As(err, &mismatch) {
+			return usage(fmt.Errorf("--hidden %s does not match --init %s, whose hidden layers are %s", joinInts(mismatch.Asked), f.init, joinInts(mismatch.Have)))
 		}
-		got := p.Sizes()
-		if hidden := got[1 : len(got)-1]; f.hiddenSet && !slices.Equal(hidden, f.hidden) {
-			return usage(fmt.Errorf("--hidden %s does not match --init %s, whose hidden layers are %s", joinInts(f.hidden), f.init, joinInts(hidden)))
+		if err != nil {
+			return fail(fmt.Errorf("%s on %s: %w", f.init, name, err))
 		}
-		sizes = got
+	}
+	if err := model.Validate(); err != nil {
+		return usage(err)
 	}
 	b, err := openBackend(e, f)
 	if err != nil {
@@ -208,7 +229,7 @@ func train(e *env, f trainFlags) int {
 	}
 	defer b.Close()
 	info := backendDevice(b)
-	if err := checkFits(sizes, m, info); err != nil {
+	if err := checkFits(model.Sizes, m, info); err != nil {
 		return fail(err)
 	}
 	if info != nil {
@@ -218,29 +239,13 @@ func train(e *env, f trainFlags) int {
 	}
 	if f.init == "" {
 		scale, _ := engine.ParseScale(f.initScale)
-		if p, err = engine.Init(sizes, scale, nprand.New(uint32(f.seed+1))); err != nil {
+		if p, err = model.Init(scale, engine.Seed(f.seed).Weights()); err != nil {
 			return fail(err)
 		}
-	}
-	if err := b.Load(set.X, set.Y, p); err != nil {
-		return fail(err)
-	}
-	var setup time.Duration
-	if pr, ok := b.(engine.Preparer); ok {
-		t0 := time.Now()
-		if err := pr.Prepare(f.batch); err != nil {
-			return fail(err)
-		}
-		setup = time.Since(t0)
 	}
 
 	ctx, stop := interruptible(e.stderr)
 	defer stop()
-	shuffle := nprand.New(uint32(f.seed + 2))
-	cfg := engine.Config{Iters: f.iters, LR: f.lr, Batch: f.batch, LogEvery: f.logEvery, Shuffle: shuffle.Permutation}
-	if f.plot != "" {
-		cfg.LogEvery = plotLogEvery(f.iters, f.logEvery)
-	}
 	var hooks engine.Hooks
 	bar := newProgress(e, f)
 	if !f.quiet && !f.json {
@@ -260,7 +265,7 @@ func train(e *env, f trainFlags) int {
 			bar.Set(done)
 		}
 	}
-	res, err := engine.Train(ctx, b, m, cfg, hooks)
+	res, err := engine.Fit(ctx, b, model, set.X, set.Y, p, cfg, hooks)
 	if bar != nil {
 		if !res.Interrupted {
 			bar.Finish()
@@ -298,7 +303,7 @@ func train(e *env, f trainFlags) int {
 	}
 	s := summary{
 		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
-		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(), Setup: setup.Seconds(),
+		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(), Setup: res.Setup.Seconds(),
 		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
 	}
 	printSummary(e.stdout, s, f.json)

@@ -128,7 +128,7 @@ func open(t *testing.T, impl Impl, x, y *mat.Dense, p engine.Params) engine.Back
 			t.Errorf("close: %v", err)
 		}
 	})
-	if err := b.Load(x, y, p); err != nil {
+	if err := b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 		t.Fatalf("load: %v", err)
 	}
 	return b
@@ -212,7 +212,7 @@ func flowerAgrees(t *testing.T, impl Impl, _ *rand.Rand) {
 	ref := train(t, open(t, reference, set.X, set.Y, p), 400, cfg)
 	b := open(t, impl, set.X, set.Y, p)
 	compare(t, impl, train(t, b, 400, cfg).Records, ref.Records)
-	if err := b.Load(set.X, set.Y, p); err != nil {
+	if err := b.Load(engine.Model{Sizes: p.Sizes()}, set.X, set.Y, p); err != nil {
 		t.Fatal(err)
 	}
 	res := train(t, b, 400, engine.Config{Iters: 10000, LR: 1.2, LogEvery: 1000})
@@ -326,7 +326,7 @@ func divergenceKeepsLastGood(t *testing.T, impl Impl, rng *rand.Rand) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Load(x, y, p); err != nil {
+	if err := b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 		t.Fatal(err)
 	}
 	res := train(t, &poisoned{Backend: b, nanAt: 27}, 40, engine.Config{Iters: 100, LR: 1, LogEvery: 10})

@@ -183,8 +183,8 @@ func (o *Backend) upload(d *mat.Dense) (Mat, error) {
 
 // Load allocates every buffer of the run and copies the data and parameters
 // to the device.
-func (o *Backend) Load(x, y *mat.Dense, p engine.Params) error {
-	if err := engine.CheckData(x, y, p); err != nil {
+func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
+	if err := engine.CheckLoad("opencl backend", m, x, y, p, []engine.Activation{engine.Tanh}, []engine.Output{engine.Sigmoid}, []engine.Optimizer{engine.SGD}); err != nil {
 		return err
 	}
 	o.free()

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/cltrain/cltrain/engine"
 	"github.com/cltrain/cltrain/engine/backendtest"
 	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/internal/cltest"
@@ -30,7 +31,7 @@ func TestPrepareKeepsParams(t *testing.T) {
 					}
 					defer b.Close()
 					b.NoFusion = noFusion
-					if err := b.Load(x, y, p); err != nil {
+					if err := b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 						t.Fatal(err)
 					}
 					if err := b.Prepare(batch); err != nil {

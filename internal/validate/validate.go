@@ -423,7 +423,7 @@ func tinyCase(nx, nh, m, steps int) Case {
 			W: []*mat.Dense{mat.NewDense(nh, nx, widen(params[0])), mat.NewDense(1, nh, widen(params[2]))},
 			B: []*mat.Dense{mat.NewDense(nh, 1, widen(params[1])), mat.NewDense(1, 1, widen(params[3]))},
 		}
-		if err := ref.Load(mat.NewDense(nx, m, widen(x)), mat.NewDense(1, m, widen(y)), p); err != nil {
+		if err := ref.Load(engine.Model{Sizes: p.Sizes()}, mat.NewDense(nx, m, widen(x)), mat.NewDense(1, m, widen(y)), p); err != nil {
 			return nil, nil, err
 		}
 		evals, err := ref.Steps(0, steps, lr, every)
