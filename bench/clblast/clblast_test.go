@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -37,6 +38,24 @@ func TestStatusNames(t *testing.T) {
 	}
 }
 
+// requireEnv names the variable that turns a missing CLBlast into a
+// failure instead of a skip, as CLTRAIN_REQUIRE_OPENCL does for OpenCL.
+const requireEnv = "CLTRAIN_REQUIRE_CLBLAST"
+
+// loadOrSkip returns the CLBlast library, skipping t when it is not
+// installed unless CLTRAIN_REQUIRE_CLBLAST is 1.
+func loadOrSkip(t *testing.T) *clblast.Library {
+	t.Helper()
+	lib, err := clblast.Load("")
+	if errors.Is(err, clblast.ErrUnavailable) && os.Getenv(requireEnv) != "1" {
+		t.Skipf("skipping: %v (set %s=1 to fail instead)", err, requireEnv)
+	}
+	if err != nil {
+		t.Fatalf("load CLBlast (%s=1): %v", requireEnv, err)
+	}
+	return lib
+}
+
 // relErr is ‖got − want‖/‖want‖.
 func relErr(got, want []float64) float64 {
 	return floats.Distance(got, want, 2) / floats.Norm(want, 2)
@@ -47,13 +66,7 @@ func relErr(got, want []float64) float64 {
 // with the float64 reference and with cltrain's GEMM kernel.
 func TestSgemmMatchesReference(t *testing.T) {
 	ctx := cltest.Context(t)
-	lib, err := clblast.Load("")
-	if errors.Is(err, clblast.ErrUnavailable) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := loadOrSkip(t)
 	ops, err := opencl.NewOps(ctx, opencl.DefaultGemm)
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +149,7 @@ func widen(v []float32) []float64 {
 }
 
 func TestSgemmRefusesEmptySizes(t *testing.T) {
-	lib, err := clblast.Load("")
-	if errors.Is(err, clblast.ErrUnavailable) {
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := loadOrSkip(t)
 	if err := lib.Sgemm(0, false, false, 0, 1, 1, 1, clblast.Matrix{}, clblast.Matrix{}, 0, clblast.Matrix{}); err == nil {
 		t.Error("Sgemm with m = 0 succeeded")
 	}
