@@ -125,7 +125,7 @@ func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, pr
 func stepRun(s StepConfig, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 	x := mat.NewDense(s.NX, s.M, uniform[float64](rng, s.NX*s.M))
 	y := mat.NewDense(1, s.M, labels[float64](rng, s.M))
-	p, err := engine.Init([]int{s.NX, s.NH, 1}, engine.Course, rng)
+	p, err := engine.NewModel(s.NX, s.NH).Init(engine.Course, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func flowerRun(iters int, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 	set := dataset.Flower(dataset.FlowerSeed)
 	nx, m := set.X.Dims()
 	const nh = 4
-	p, err := engine.Init([]int{nx, nh, 1}, engine.Course, rng)
+	p, err := engine.NewModel(nx, nh).Init(engine.Course, rng)
 	if err != nil {
 		return nil, err
 	}

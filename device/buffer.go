@@ -72,17 +72,6 @@ func (b *Buffer) Read(dst []float32) error {
 	return check("clEnqueueReadBuffer", s)
 }
 
-// CopyFrom enqueues a device-side copy of the first n elements of src into b.
-func (b *Buffer) CopyFrom(src *Buffer, n int) error {
-	if err := b.fits(n, "copy"); err != nil {
-		return err
-	}
-	if err := src.fits(n, "copy"); err != nil {
-		return err
-	}
-	return check("clEnqueueCopyBuffer", cl.EnqueueCopyBuffer(b.ctx.queue, src.mem, b.mem, 0, 0, uintptr(n)*4, 0, nil, nil))
-}
-
 func (b *Buffer) fits(n int, op string) error {
 	if b == nil || b.mem == 0 {
 		return fmt.Errorf("%s: released or nil buffer", op)

@@ -66,8 +66,8 @@ func NewContext(d Device, queue Queue) (*Context, error) {
 // Finish blocks until every command queued so far has completed.
 func (c *Context) Finish() error { return check("clFinish", cl.Finish(c.queue)) }
 
-// Allocated returns the bytes held by this context's live buffers.
-func (c *Context) Allocated() int64 {
+// allocatedBytes returns the bytes held by this context's live buffers.
+func (c *Context) allocatedBytes() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.allocated

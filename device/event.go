@@ -14,13 +14,13 @@ const (
 // Event is an OpenCL event of an enqueued command.
 type Event struct{ e uintptr }
 
-// Wait blocks until the command has completed.
-func (e *Event) Wait() error { return check("clWaitForEvents", cl.WaitForEvents(1, &e.e)) }
+// wait blocks until the command has completed.
+func (e *Event) wait() error { return check("clWaitForEvents", cl.WaitForEvents(1, &e.e)) }
 
 // Duration waits for the command and returns its run time on the device, from
 // the profiling counters CL_PROFILING_COMMAND_START to _END.
 func (e *Event) Duration() (time.Duration, error) {
-	if err := e.Wait(); err != nil {
+	if err := e.wait(); err != nil {
 		return 0, err
 	}
 	var start, end uint64

@@ -42,7 +42,6 @@ var cl struct {
 	ReleaseMemObject        func(m uintptr) int32
 	EnqueueWriteBuffer      func(q uintptr, m uintptr, blocking uint32, offset, size uintptr, src unsafe.Pointer, n uint32, wait *uintptr, ev *uintptr) int32
 	EnqueueReadBuffer       func(q uintptr, m uintptr, blocking uint32, offset, size uintptr, dst unsafe.Pointer, n uint32, wait *uintptr, ev *uintptr) int32
-	EnqueueCopyBuffer       func(q uintptr, src, dst uintptr, srcOff, dstOff, size uintptr, n uint32, wait *uintptr, ev *uintptr) int32
 	EnqueueNDRangeKernel    func(q uintptr, k uintptr, dims uint32, offset, global, local *uintptr, n uint32, wait *uintptr, ev *uintptr) int32
 	Finish                  func(q uintptr) int32
 	WaitForEvents           func(n uint32, events *uintptr) int32
@@ -112,7 +111,6 @@ func open() error {
 		{&cl.ReleaseMemObject, "clReleaseMemObject"},
 		{&cl.EnqueueWriteBuffer, "clEnqueueWriteBuffer"},
 		{&cl.EnqueueReadBuffer, "clEnqueueReadBuffer"},
-		{&cl.EnqueueCopyBuffer, "clEnqueueCopyBuffer"},
 		{&cl.EnqueueNDRangeKernel, "clEnqueueNDRangeKernel"},
 		{&cl.Finish, "clFinish"},
 		{&cl.WaitForEvents, "clWaitForEvents"},

@@ -26,9 +26,9 @@ func problem(rng *rand.Rand, nx, m int) (x, y *mat.Dense) {
 	return x, y
 }
 
-func initParams(t *testing.T, sizes []int, seed uint64) Params {
+func testParams(t *testing.T, sizes []int, seed uint64) Params {
 	t.Helper()
-	p, err := Init(sizes, Course, rand.New(rand.NewPCG(seed, 0)))
+	p, err := initParams(sizes, Course, rand.New(rand.NewPCG(seed, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func (s *slow) Params() (Params, error) { s.wait(); return s.Backend.Params() }
 func TestInterruptWaitsOneChunk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	x, y := problem(rng, 2, 40)
-	p := initParams(t, []int{2, 4, 1}, 13)
+	p := testParams(t, []int{2, 4, 1}, 13)
 	for _, batch := range []int{0, 7} {
 		t.Run(fmt.Sprintf("batch%d", batch), func(t *testing.T) {
 			b := &slow{Backend: NewCPU(), stepTime: 5 * time.Millisecond}
@@ -110,7 +110,7 @@ func TestInterruptWaitsOneChunk(t *testing.T) {
 func TestAbsurdLossDiverges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	x, y := problem(rng, 2, 40)
-	p := initParams(t, []int{2, 4, 1}, 9)
+	p := testParams(t, []int{2, 4, 1}, 9)
 	b := NewCPU()
 	if err := b.Load(Model{Sizes: p.Sizes()}, x, y, p); err != nil {
 		t.Fatal(err)

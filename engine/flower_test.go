@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/cltrain/cltrain/dataset"
-	"github.com/cltrain/cltrain/internal/nprand"
 )
 
 // courseRun is the course's numpy run of the flower network
@@ -44,7 +43,7 @@ func loadCourse(t *testing.T) courseRun {
 func flowerStart(t *testing.T) (*dataset.Set, Params) {
 	t.Helper()
 	set := dataset.Flower(dataset.FlowerSeed)
-	p, err := Init(Layers(2, []int{4}), Course, nprand.New(dataset.FlowerSeed+1))
+	p, err := NewModel(2, 4).Init(Course, Seed(dataset.FlowerSeed).Weights())
 	if err != nil {
 		t.Fatal(err)
 	}

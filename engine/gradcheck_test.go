@@ -15,7 +15,7 @@ import (
 func TestGradientCheck(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	x, y := problem(rng, 3, 23)
-	p := initParams(t, []int{3, 5, 4, 1}, 13)
+	p := testParams(t, []int{3, 5, 4, 1}, 13)
 	g := backward(p, forward(p, x), y)
 	cost := func() float64 { return forward(p, x).eval(y).Cost }
 	const h = 1e-6

@@ -134,7 +134,7 @@ func (m Model) Init(scale Scale, rng Normal) (Params, error) {
 	if err := m.Validate(); err != nil {
 		return Params{}, err
 	}
-	return Init(m.Sizes, scale, rng)
+	return initParams(m.Sizes, scale, rng)
 }
 
 // Check reports whether p are parameters of the model: the same layer

@@ -75,11 +75,9 @@ func (s Scale) factor(fanIn int) float64 {
 	return 0.01
 }
 
-// Init returns parameters for layer sizes [n_x, n_1, …, 1]: W_l drawn row
-// by row as N(0, 1) times the scale's factor, b_l = 0. With Course and
-// numpy's legacy generator seeded as the course seeds it, these are the
-// course's initial parameters.
-func Init(sizes []int, scale Scale, rng Normal) (Params, error) {
+// initParams returns parameters for layer sizes [n_x, n_1, …, 1]: W_l
+// drawn row by row as N(0, 1) times the scale's factor, b_l = 0.
+func initParams(sizes []int, scale Scale, rng Normal) (Params, error) {
 	if err := checkSizes(sizes); err != nil {
 		return Params{}, err
 	}
@@ -152,11 +150,6 @@ func (p Params) Clone() Params {
 		q.B = append(q.B, mat.DenseCopyOf(p.B[l]))
 	}
 	return q
-}
-
-// Layers returns the layer sizes [nx, hidden…, 1] of a network.
-func Layers(nx int, hidden []int) []int {
-	return append(append([]int{nx}, hidden...), 1)
 }
 
 func checkSizes(sizes []int) error {

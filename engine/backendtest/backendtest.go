@@ -26,7 +26,6 @@ import (
 
 	"github.com/cltrain/cltrain/dataset"
 	"github.com/cltrain/cltrain/engine"
-	"github.com/cltrain/cltrain/internal/nprand"
 )
 
 // EnvSeed names the variable that fixes the suite's random seed.
@@ -108,7 +107,7 @@ func Problem(rng *rand.Rand, nx, m int) (x, y *mat.Dense) {
 // enough that every layer matters from the first step.
 func Params(t testing.TB, rng *rand.Rand, sizes []int) engine.Params {
 	t.Helper()
-	p, err := engine.Init(sizes, engine.Course, rng)
+	p, err := engine.Model{Sizes: sizes}.Init(engine.Course, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +203,7 @@ var reference = Impl{Name: "cpu", Open: func(testing.TB) engine.Backend { return
 // and at least 88 % training accuracy after 10 000.
 func flowerAgrees(t *testing.T, impl Impl, _ *rand.Rand) {
 	set := dataset.Flower(dataset.FlowerSeed)
-	p, err := engine.Init(engine.Layers(2, []int{4}), engine.Course, nprand.New(dataset.FlowerSeed+1))
+	p, err := engine.NewModel(2, 4).Init(engine.Course, engine.Seed(dataset.FlowerSeed).Weights())
 	if err != nil {
 		t.Fatal(err)
 	}
