@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +158,41 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(10); err == nil {
 			t.Errorf("Config %+v accepted", c)
 		}
+	}
+}
+
+// TestModelValidate checks the one place a network description is judged:
+// today's network passes, and each wrong part is named.
+func TestModelValidate(t *testing.T) {
+	if err := NewModel(2, 4, 3).Validate(); err != nil {
+		t.Errorf("NewModel(2, 4, 3): %v", err)
+	}
+	for _, tc := range []struct {
+		m    Model
+		want string
+	}{
+		{Model{Sizes: []int{2, 1}}, "at least one hidden layer"},
+		{NewModel(2, 0), "layer 1 has 0 units"},
+		{Model{Sizes: []int{2, 4, 3}}, "1 unit, not 3"},
+		{Model{Sizes: []int{2, 4, 1}, Hidden: 7}, "Activation(7)"},
+		{Model{Sizes: []int{2, 4, 1}, Output: 7}, "Output(7)"},
+		{Model{Sizes: []int{2, 4, 1}, Optimizer: 7}, "Optimizer(7)"},
+	} {
+		if err := tc.m.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one naming %q", tc.m, err, tc.want)
+		}
+	}
+	// A backend refuses a kind it lacks, naming it.
+	x, y := problem(rand.New(rand.NewPCG(1, 1)), 2, 10)
+	p := testParams(t, []int{2, 4, 1}, 1)
+	err := CheckLoad("test backend", NewModel(2, 4), x, y, p, []Activation{Tanh}, []Output{Sigmoid}, nil)
+	if err == nil || !strings.Contains(err.Error(), "test backend: the sgd optimizer is not supported") {
+		t.Errorf("CheckLoad without SGD: %v", err)
+	}
+	if err := NewModel(3, 4).Check(p); err == nil {
+		t.Error("parameters of 2 features passed as those of a 3-feature model")
+	}
+	if _, err := ModelOf(p, 2, []int{5}); err == nil || !strings.Contains(err.Error(), "[5] asked for, the parameters have [4]") {
+		t.Errorf("ModelOf with other hidden sizes: %v", err)
 	}
 }

@@ -19,11 +19,14 @@ const (
 )
 
 // String names the activation.
-func (a Activation) String() string {
-	if a == Tanh {
-		return "tanh"
+func (a Activation) String() string { return kindName("Activation", int(a), "tanh") }
+
+// kindName returns names[v], or Kind(v) for a value without a name.
+func kindName(kind string, v int, names ...string) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
 	}
-	return "Activation(" + strconv.Itoa(int(a)) + ")"
+	return kind + "(" + strconv.Itoa(v) + ")"
 }
 
 // Output is the output layer's activation with the loss trained on it.
@@ -37,12 +40,7 @@ const (
 )
 
 // String names the output.
-func (o Output) String() string {
-	if o == Sigmoid {
-		return "sigmoid"
-	}
-	return "Output(" + strconv.Itoa(int(o)) + ")"
-}
+func (o Output) String() string { return kindName("Output", int(o), "sigmoid") }
 
 // Optimizer is the update rule.
 type Optimizer int
@@ -54,12 +52,7 @@ const (
 )
 
 // String names the optimizer.
-func (o Optimizer) String() string {
-	if o == SGD {
-		return "sgd"
-	}
-	return "Optimizer(" + strconv.Itoa(int(o)) + ")"
-}
+func (o Optimizer) String() string { return kindName("Optimizer", int(o), "sgd") }
 
 // Model describes a network as data: its layer sizes, the activation of
 // its hidden layers, its output with the loss, and the optimizer. The zero
