@@ -14,7 +14,7 @@
 //	defer b.Close()
 //	res, _ := engine.Fit(ctx, b, model, set.X, set.Y, p,
 //		engine.Config{Iters: 10000, LR: 1.2, LogEvery: 1000}, engine.Hooks{})
-//	fmt.Println(res.Final.Cost, res.Final.Accuracy)    // 0.2178 0.9075 on PoCL
+//	fmt.Println(res.Final.Cost, res.Final.Accuracy)    // 0.21775547 0.9075 on PoCL
 //
 // res.Params holds the trained parameters: save them with package
 // checkpoint, resume from them with ModelOf, predict with Classify.

@@ -229,7 +229,7 @@ func train(e *env, f trainFlags) int {
 	}
 	defer b.Close()
 	info := backendDevice(b)
-	if err := checkFits(model.Sizes, m, info); err != nil {
+	if err := model.CheckFits(m, hostMemory(), info); err != nil {
 		return fail(err)
 	}
 	if info != nil {
@@ -339,26 +339,6 @@ func joinInts(v []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ",")
-}
-
-// checkFits refuses a network whose memory the host (and the device, when
-// there is one) cannot hold, before anything is allocated.
-func checkFits(sizes []int, m int, dev *device.Info) error {
-	fp := engine.Estimate(sizes, m, dev == nil)
-	net := joinInts(sizes)
-	if mem := hostMemory(); mem > 0 && fp.Host > mem {
-		return fmt.Errorf("the network %s on %d examples needs %s of host memory; this machine has %s", net, m, engine.FormatBytes(fp.Host), engine.FormatBytes(mem))
-	}
-	if dev == nil {
-		return nil
-	}
-	if fp.Device > dev.GlobalMemBytes {
-		return fmt.Errorf("the network %s on %d examples needs %s on %s, which has %s", net, m, engine.FormatBytes(fp.Device), dev.Name, engine.FormatBytes(dev.GlobalMemBytes))
-	}
-	if fp.Largest > dev.MaxAllocBytes {
-		return fmt.Errorf("the network %s on %d examples needs a buffer of %s on %s, whose largest is %s", net, m, engine.FormatBytes(fp.Largest), dev.Name, engine.FormatBytes(dev.MaxAllocBytes))
-	}
-	return nil
 }
 
 // backendDevice returns the OpenCL device b runs on, or nil for the CPU.
