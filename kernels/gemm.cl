@@ -11,6 +11,9 @@
 #ifndef TRANS_B
 #define TRANS_B 0
 #endif
+// The blocking defaults below are for compiling this file on its own: the
+// host passes every blocking parameter as a -D option from one Go table,
+// opencl.DefaultGemm, which TestGemmDefaultsMatchKernels keeps equal to them.
 #ifndef TM
 #define TM 32
 #endif

@@ -16,6 +16,9 @@
 #ifndef ROWSUM
 #define ROWSUM 0
 #endif
+// The blocking defaults below are for compiling this file on its own: the
+// host passes every blocking parameter as a -D option from one Go table,
+// opencl.DefaultGemm, which TestGemmDefaultsMatchKernels keeps equal to them.
 #ifndef VW
 #define VW 16
 #endif

@@ -18,17 +18,52 @@ const (
 // GemmCPU on CPU devices and GemmTiled elsewhere. The tiled kernel's
 // work-group computes a TM×TN tile of C stepping TK along K, each work-item a
 // WM×WN block. The CPU kernel's work-item computes RM rows × NV vectors of VW
-// floats (NN, TN) or DR×DC dot products (NT); zero leaves the kernel's
-// default.
+// floats (NN, TN) or DR×DC dot products (NT). A zero field means
+// DefaultGemm's value (see Resolve).
 type GemmParams struct {
 	Kernel             string
 	TM, TN, TK, WM, WN int
 	VW, RM, NV, DR, DC int
 }
 
-// DefaultGemm is the GEMM configuration used when none is given: the
-// kernel by device type, tiles of 8×8 work-items of 4×4 outputs each.
-var DefaultGemm = GemmParams{TM: 32, TN: 32, TK: 16, WM: 4, WN: 4}
+// DefaultGemm is the GEMM configuration used when none is given, and the
+// value of every zero field of a GemmParams: the kernel by device type;
+// for the tiled kernel tiles of 8×8 work-items of 4×4 outputs each, for the
+// CPU kernel 12 rows × 2 vectors of 16 floats (NN, TN) or 4×4 dot products
+// (NT) per work-item. It is the one table of defaults: the host passes
+// every blocking parameter to the kernels as a -D option, and the kernels'
+// own #ifndef defaults (for compiling a file on its own) are checked
+// against it by TestGemmDefaultsMatchKernels.
+var DefaultGemm = GemmParams{TM: 32, TN: 32, TK: 16, WM: 4, WN: 4, VW: 16, RM: 12, NV: 2, DR: 4, DC: 4}
+
+// Resolve returns p with every zero blocking field replaced by DefaultGemm's
+// and the kernel it picks on d named: the configuration that actually runs.
+// It is the one place where a zero means "the default".
+func (p GemmParams) Resolve(d device.Device) GemmParams {
+	r := p.withDefaults()
+	r.Kernel = p.kernelFor(d)
+	return r
+}
+
+// IsDefault reports whether p runs as DefaultGemm does on d.
+func (p GemmParams) IsDefault(d device.Device) bool {
+	return p.Resolve(d) == DefaultGemm.Resolve(d)
+}
+
+// withDefaults returns p with every zero blocking field replaced by
+// DefaultGemm's; the kernel is left as it is.
+func (p GemmParams) withDefaults() GemmParams {
+	def := DefaultGemm
+	for _, f := range []struct{ v, def *int }{
+		{&p.TM, &def.TM}, {&p.TN, &def.TN}, {&p.TK, &def.TK}, {&p.WM, &def.WM}, {&p.WN, &def.WN},
+		{&p.VW, &def.VW}, {&p.RM, &def.RM}, {&p.NV, &def.NV}, {&p.DR, &def.DR}, {&p.DC, &def.DC},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	return p
+}
 
 // kernelFor returns the kernel the parameters pick on d.
 func (p GemmParams) kernelFor(d device.Device) string {
@@ -46,33 +81,34 @@ func (p GemmParams) kernelFor(d device.Device) string {
 // the work-item's stack, run slowly, and the widest crash PoCL's compiled
 // kernels.
 func (p GemmParams) checkCPU() error {
-	if p.VW != 0 && p.VW != 4 && p.VW != 8 && p.VW != 16 {
-		return fmt.Errorf("gemm vector width %d: want 4, 8 or 16", p.VW)
-	}
-	if p.RM < 0 || p.NV < 0 || p.DR < 0 || p.DC < 0 {
+	if p.RM < 0 || p.NV < 0 || p.DR < 0 || p.DC < 0 || p.VW < 0 {
 		return fmt.Errorf("gemm blocking %+v: sizes must not be negative", p)
 	}
-	vw := or(p.VW, 16)
-	if or(p.RM, 12)*or(p.NV, 2)*vw > 384 || or(p.DR, 4)*or(p.DC, 4)*vw > 384 {
+	r := p.withDefaults()
+	if r.VW != 4 && r.VW != 8 && r.VW != 16 {
+		return fmt.Errorf("gemm vector width %d: want 4, 8 or 16", r.VW)
+	}
+	if r.RM*r.NV*r.VW > 384 || r.DR*r.DC*r.VW > 384 {
 		return fmt.Errorf("gemm blocking %+v: more than 384 accumulators per work-item", p)
 	}
 	return nil
 }
 
-// cpuDefines returns the CPU kernel's blocking defines that are set.
-func (p GemmParams) cpuDefines() map[string]int {
-	defs := map[string]int{}
-	for name, v := range map[string]int{"VW": p.VW, "RM": p.RM, "NV": p.NV, "DR": p.DR, "DC": p.DC} {
-		if v != 0 {
-			defs[name] = v
-		}
+// cpuDefines returns the CPU kernel's blocking defines, resolved: VW, RM
+// and NV for gemm_outer, VW, DR and DC for gemm_dot (dot), so that a
+// blocking the kernel ignores builds no second program.
+func (p GemmParams) cpuDefines(dot bool) map[string]int {
+	r := p.withDefaults()
+	if dot {
+		return map[string]int{"VW": r.VW, "DR": r.DR, "DC": r.DC}
 	}
-	return defs
+	return map[string]int{"VW": r.VW, "RM": r.RM, "NV": r.NV}
 }
 
 // Validate checks that the configuration names a kernel, that the tiling
 // divides evenly and fits the device (the tiled kernel also serves the
-// transposes the CPU kernel lacks), and that the CPU blocking is sane.
+// transposes the CPU kernel lacks), and that the CPU blocking is sane. Zero
+// fields are checked as their defaults.
 func (p GemmParams) Validate(d device.Device) error {
 	if k := p.kernelFor(d); k != GemmTiled && k != GemmCPU {
 		return fmt.Errorf("gemm kernel %q: want %q or %q", p.Kernel, GemmTiled, GemmCPU)
@@ -80,20 +116,26 @@ func (p GemmParams) Validate(d device.Device) error {
 	if err := p.checkCPU(); err != nil {
 		return err
 	}
-	if p.TM <= 0 || p.TN <= 0 || p.TK <= 0 || p.WM <= 0 || p.WN <= 0 || p.TM%p.WM != 0 || p.TN%p.WN != 0 {
-		return fmt.Errorf("gemm tiling %+v: tiles must be positive multiples of the per-item block", p)
+	if p.TM < 0 || p.TN < 0 || p.TK < 0 || p.WM < 0 || p.WN < 0 {
+		return fmt.Errorf("gemm tiling %+v: sizes must not be negative", p)
 	}
-	if wg := (p.TM / p.WM) * (p.TN / p.WN); wg > d.MaxWorkGroupSize {
+	r := p.withDefaults()
+	if r.TM%r.WM != 0 || r.TN%r.WN != 0 {
+		return fmt.Errorf("gemm tiling %+v: tiles must be multiples of the per-item block", p)
+	}
+	if wg := (r.TM / r.WM) * (r.TN / r.WN); wg > d.MaxWorkGroupSize {
 		return fmt.Errorf("gemm tiling %+v: %d work-items per group, device %s allows %d", p, wg, d.Name, d.MaxWorkGroupSize)
 	}
-	if local := int64(4 * p.TK * (p.TM + p.TN)); local > d.LocalMemBytes {
+	if local := int64(4 * r.TK * (r.TM + r.TN)); local > d.LocalMemBytes {
 		return fmt.Errorf("gemm tiling %+v: %d bytes of local memory, device %s has %d", p, local, d.Name, d.LocalMemBytes)
 	}
 	return nil
 }
 
+// tiledDefines returns the tiled kernel's blocking defines, resolved.
 func (p GemmParams) tiledDefines() map[string]int {
-	return map[string]int{"TM": p.TM, "TN": p.TN, "TK": p.TK, "WM": p.WM, "WN": p.WN}
+	r := p.withDefaults()
+	return map[string]int{"TM": r.TM, "TN": r.TN, "TK": r.TK, "WM": r.WM, "WN": r.WN}
 }
 
 // Epilogue selects what the GEMM writes (kernels/epilogue.cl).
@@ -214,13 +256,13 @@ func (o *Ops) kernel(key, name string, defines map[string]int, files ...string) 
 	return k, nil
 }
 
-// paramsFor returns the GEMM configuration for a product's shape class: the
-// tuned one when there is one, else the Ops' own.
+// paramsFor returns the GEMM configuration for a product's shape class,
+// resolved (Resolve): the tuned one when there is one, else the Ops' own.
 func (o *Ops) paramsFor(tA, tB bool, m, n, k int) GemmParams {
 	if p, ok := o.tuning[ShapeClass(tA, tB, m, n, k)]; ok && p.Validate(o.c.Device) == nil {
-		return p
+		return p.Resolve(o.c.Device)
 	}
-	return o.gemm
+	return o.gemm.Resolve(o.c.Device)
 }
 
 // SetTuning makes the GEMM use t's configuration for the shape classes t
@@ -341,8 +383,8 @@ func (o *Ops) runGemm(g gemmCall) error {
 		// Skinny products (the output layer's single row) get a kernel
 		// specialised to a row block of 1, 2, 4 or 8 rather than a padded
 		// block of RM.
-		defs := p.cpuDefines()
-		rm := or(p.RM, 12)
+		defs := p.cpuDefines(false)
+		rm := defs["RM"]
 		for _, small := range []int{1, 2, 4, 8} {
 			if m <= small && small < rm {
 				rm = small
@@ -356,7 +398,7 @@ func (o *Ops) runGemm(g gemmCall) error {
 		if kern, err = o.kernel("gemm_outer "+Defines(defs), "gemm_outer", defs, "epilogue.cl", "gemm_cpu.cl"); err != nil {
 			return err
 		}
-		global = []int{ceilDiv(m, rm), ceilDiv(n, or(p.NV, 2)*or(p.VW, 16))}
+		global = []int{ceilDiv(m, rm), ceilDiv(n, defs["NV"]*defs["VW"])}
 		pass := k
 		if g.alpha != 0 && k > splitK {
 			pass = splitK
@@ -369,10 +411,10 @@ func (o *Ops) runGemm(g gemmCall) error {
 		}
 		return nil
 	case p.kernelFor(o.c.Device) == GemmCPU && !g.tA && g.ep == Linear:
-		defs := p.cpuDefines()
+		defs := p.cpuDefines(true)
+		global = []int{ceilDiv(n, defs["DC"]), ceilDiv(m, defs["DR"])}
 		defs["ROWSUM"] = b2i(g.rowsum != nil)
 		kern, err = o.kernel("gemm_dot "+Defines(defs), "gemm_dot", defs, "epilogue.cl", "gemm_cpu.cl")
-		global = []int{ceilDiv(n, or(p.DC, 4)), ceilDiv(m, or(p.DR, 4))}
 		if g.rowsum != nil {
 			aux = g.rowsum
 		}
@@ -394,14 +436,6 @@ func (o *Ops) runGemm(g gemmCall) error {
 		return fmt.Errorf("gemm: %w", err)
 	}
 	return nil
-}
-
-// or returns v, or def when v is zero.
-func or(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // BiasTanh computes out = tanh(z + bias) with one bias value per row.
