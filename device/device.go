@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -373,4 +374,59 @@ func infoString(get func(size uintptr, v unsafe.Pointer, ret *uintptr) int32, op
 		return "", err
 	}
 	return strings.TrimRight(string(buf), "\x00 "), nil
+}
+
+// ParseList reads a list of devices as --device takes them: "" or "-1" for
+// the default (Auto), "all" for every device, or indices separated by
+// commas ("0,1"), each once. It checks the spelling only; SelectList checks
+// the indices against the devices there are.
+func ParseList(spec string) (indices []int, all bool, err error) {
+	spec = strings.TrimSpace(spec)
+	switch spec {
+	case "", strconv.Itoa(Auto):
+		return []int{Auto}, false, nil
+	case "all":
+		return nil, true, nil
+	}
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.TrimSpace(f)
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 {
+			return nil, false, fmt.Errorf("device list %q: %q is not a device index (0, 1, …; or all)", spec, f)
+		}
+		if slices.Contains(indices, i) {
+			return nil, false, fmt.Errorf("device list %q: device %d given twice", spec, i)
+		}
+		indices = append(indices, i)
+	}
+	return indices, false, nil
+}
+
+// SelectList returns the devices a list names (see ParseList): the default
+// device for "" or "-1", every device for "all", else the devices at the
+// given indices, in that order.
+func SelectList(spec string) ([]Device, error) {
+	indices, all, err := ParseList(spec)
+	if err != nil {
+		return nil, err
+	}
+	if len(indices) == 1 {
+		d, err := Select(indices[0])
+		return []Device{d}, err
+	}
+	devs, err := Devices()
+	if err != nil {
+		return nil, err
+	}
+	if all {
+		return devs, nil
+	}
+	out := make([]Device, len(indices))
+	for k, i := range indices {
+		if i >= len(devs) {
+			return nil, fmt.Errorf("--device %d out of range: %d device(s), numbered 0 to %d (see cltrain devices)", i, len(devs), len(devs)-1)
+		}
+		out[k] = devs[i]
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,5 +116,38 @@ func TestSelectEnv(t *testing.T) {
 				t.Errorf("Select with %s=%q: error %q, want one line naming %s and saying %q", device.EnvDevice, tc.env, msg, naming, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestParseList checks the spellings --device accepts and refuses.
+func TestParseList(t *testing.T) {
+	for _, tc := range []struct {
+		spec    string
+		want    []int
+		all     bool
+		wantErr string
+	}{
+		{"", []int{device.Auto}, false, ""},
+		{"-1", []int{device.Auto}, false, ""},
+		{"all", nil, true, ""},
+		{"0", []int{0}, false, ""},
+		{"1,0", []int{1, 0}, false, ""},
+		{" 0 , 2 ", []int{0, 2}, false, ""},
+		{"0,0", nil, false, "device 0 given twice"},
+		{"0,x", nil, false, `"x" is not a device index`},
+		{"0,", nil, false, `"" is not a device index`},
+		{"-5", nil, false, `"-5" is not a device index`},
+		{"0,-1", nil, false, `"-1" is not a device index`},
+	} {
+		got, all, err := device.ParseList(tc.spec)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseList(%q) = %v, %v; want an error naming %q", tc.spec, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || all != tc.all || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseList(%q) = %v, all=%v, %v; want %v, all=%v", tc.spec, got, all, err, tc.want, tc.all)
+		}
 	}
 }

@@ -100,7 +100,9 @@ const divergeFactor = 1000
 // before it queues the next; it stops after the current chunk when ctx is
 // cancelled, and when the cost stops being finite or grows a thousandfold
 // over the first one (Result.Diverged), returning the last parameters whose
-// cost was good.
+// cost was good. When the backend fails, the error names the step, and
+// Result.Params holds the parameters before the last evaluated step (none
+// when no step was evaluated yet).
 func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Result, error) {
 	if err := cfg.Validate(m); err != nil {
 		return Result{}, err
@@ -190,6 +192,12 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		return evaluated(s, evals[0]), nil
 	}
 
+	// failed returns err with the last good parameters, those before the
+	// last evaluated step, for a caller that saves what it can.
+	failed := func(err error) (Result, error) {
+		res.Params = good
+		return res, err
+	}
 	n := 1 // updates per chunk, adapted to take about chunkTime
 	for s := 0; s < cfg.Iters; {
 		if ctx.Err() != nil {
@@ -202,20 +210,26 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 			// Full-batch chunks end before the next evaluated step.
 			end = min(end, (s/cfg.LogEvery+1)*cfg.LogEvery)
 			more, err := steps(s, end)
-			if err != nil || !more {
-				return res, err
+			if err != nil {
+				return failed(err)
+			}
+			if !more {
+				return res, nil
 			}
 			s = end
 		} else {
 			for ; s < end && (s == first || ctx.Err() == nil); s++ {
 				more, err := step(s)
-				if err != nil || !more {
-					return res, err
+				if err != nil {
+					return failed(err)
+				}
+				if !more {
+					return res, nil
 				}
 			}
 		}
 		if err := b.Sync(); err != nil {
-			return res, fmt.Errorf("step %d: %w", s, err)
+			return failed(fmt.Errorf("step %d: %w", s, err))
 		}
 		res.Steps = s
 		if hooks.Progress != nil {
@@ -226,7 +240,7 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 	}
 	final, err := b.Evaluate()
 	if err != nil {
-		return res, fmt.Errorf("final evaluation: %w", err)
+		return failed(fmt.Errorf("final evaluation: %w", err))
 	}
 	res.Elapsed = time.Since(start)
 	if !finite(final.Cost) || final.Cost > limit {
@@ -240,7 +254,7 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		hooks.Log(r)
 	}
 	if res.Params, err = b.Params(); err != nil {
-		return res, fmt.Errorf("read parameters: %w", err)
+		return failed(fmt.Errorf("read parameters: %w", err))
 	}
 	return res, nil
 }

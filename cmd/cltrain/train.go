@@ -44,7 +44,7 @@ type trainFlags struct {
 	seed      int64
 	backend   string
 	cpuBLAS   string
-	device    int
+	devices   string
 	deviceSet bool
 	init      string
 	initScale string
@@ -58,18 +58,20 @@ type trainFlags struct {
 
 // summary is what a run reports at its end; --json prints it as is.
 type summary struct {
-	Loss        float64      `json:"loss"`
-	Accuracy    float64      `json:"accuracy"`
-	Iterations  int          `json:"iterations"`
-	ItersPerSec float64      `json:"iters_per_sec"`
-	WallSeconds float64      `json:"wall_s"`
-	Setup       float64      `json:"setup_s"`
-	Backend     string       `json:"backend"`
-	Device      *device.Info `json:"device,omitempty"`
-	Data        string       `json:"data"`
-	Layers      []int        `json:"layers"`
-	Interrupted bool         `json:"interrupted,omitempty"`
-	Saved       string       `json:"saved,omitempty"`
+	Loss        float64       `json:"loss"`
+	Accuracy    float64       `json:"accuracy"`
+	Iterations  int           `json:"iterations"`
+	ItersPerSec float64       `json:"iters_per_sec"`
+	WallSeconds float64       `json:"wall_s"`
+	Setup       float64       `json:"setup_s"`
+	Backend     string        `json:"backend"`
+	Device      *device.Info  `json:"device,omitempty"`  // the device, or the first of Devices
+	Devices     []device.Info `json:"devices,omitempty"` // with --device lists: every device
+	CommSeconds float64       `json:"comm_s,omitempty"`  // with --device lists: summing gradients across devices
+	Data        string        `json:"data"`
+	Layers      []int         `json:"layers"`
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Saved       string        `json:"saved,omitempty"`
 }
 
 // plotPoints is how many cost samples a loss curve gets at least, when the
@@ -92,7 +94,9 @@ func runTrain(e *env, args []string) int {
 	fs.Int64Var(&f.seed, "seed", 1, "seed: the flower data uses it, the initial weights seed+1, the shuffle seed+2")
 	fs.StringVar(&f.backend, "backend", "auto", "auto (OpenCL when a device is there, else CPU), opencl or cpu")
 	fs.StringVar(&f.cpuBLAS, "cpu-blas", "gonum", "BLAS of the cpu backend: gonum or openblas")
-	dev := deviceFlag(fs)
+	fs.StringVar(&f.devices, "device", "", "OpenCL device index from cltrain devices, a list (0,1) or all to train on several at once\n"+
+		"(data-parallel: each step's examples split by the devices' speed); default $CLTRAIN_DEVICE, else the\n"+
+		"first GPU, else the first device")
 	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes are the network's)")
 	fs.StringVar(&f.initScale, "init-scale", "course", "initial weights N(0,1) times: course 0.01 (the course's numbers; small nets), xavier √(1/n_in) (deeper tanh nets), he √(2/n_in)")
 	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically")
@@ -104,7 +108,7 @@ func runTrain(e *env, args []string) int {
 	if code, stop := parse(e, fs, args); stop {
 		return code
 	}
-	f.device, f.deviceSet = *dev, fs.Changed("device")
+	f.deviceSet = fs.Changed("device")
 	f.hiddenSet = fs.Changed("hidden")
 	if err := f.check(fs); err != nil {
 		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
@@ -123,6 +127,9 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 	if len(f.hidden) == 0 && f.init == "" {
 		return errors.New("--hidden: give at least one hidden layer size")
 	}
+	if _, _, err := device.ParseList(f.devices); err != nil {
+		return fmt.Errorf("--device: %w", err)
+	}
 	if err := f.config().Validate(0); err != nil {
 		return flagError(err)
 	}
@@ -132,7 +139,7 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 	case f.cpuBLAS != "gonum" && f.cpuBLAS != "openblas":
 		return fmt.Errorf("--cpu-blas %q: want gonum or openblas", f.cpuBLAS)
 	case f.backend == "cpu" && f.deviceSet:
-		return fmt.Errorf("--device %d: --backend cpu runs on the host, not on an OpenCL device", f.device)
+		return fmt.Errorf("--device %s: --backend cpu runs on the host, not on an OpenCL device", f.devices)
 	case f.backend == "opencl" && fs.Changed("cpu-blas"):
 		return fmt.Errorf("--cpu-blas %s: only the cpu backend uses a BLAS, not --backend opencl", f.cpuBLAS)
 	case f.init != "" && fs.Changed("init-scale"):
@@ -228,9 +235,18 @@ func train(e *env, f trainFlags) int {
 		return fail(err)
 	}
 	defer b.Close()
-	info := backendDevice(b)
+	devs := backendDevices(b)
+	var info *device.Info
+	if len(devs) > 0 {
+		info = &devs[0].Info
+	}
 	if err := model.CheckFits(m, hostMemory(), info); err != nil {
 		return fail(err)
+	}
+	for _, d := range devs[min(1, len(devs)):] {
+		if err := model.CheckFits(m, 0, &d.Info); err != nil {
+			return fail(err)
+		}
 	}
 	if info != nil {
 		if err := set.CheckFloat32(); err != nil {
@@ -273,6 +289,11 @@ func train(e *env, f trainFlags) int {
 		fmt.Fprintln(e.stderr)
 	}
 	if err != nil {
+		if f.save != "" && len(res.Params.W) > 0 && len(res.Records) > 0 {
+			if serr := checkpoint.Save(f.save, res.Params.W, res.Params.B); serr == nil {
+				err = fmt.Errorf("%w (the parameters of step %d, the last evaluated, are saved to %s)", err, res.Records[len(res.Records)-1].Step, f.save)
+			}
+		}
 		return fail(err)
 	}
 	if f.metrics != "" {
@@ -305,6 +326,14 @@ func train(e *env, f trainFlags) int {
 		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
 		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(), Setup: res.Setup.Seconds(),
 		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
+	}
+	if len(devs) > 1 {
+		for _, d := range devs {
+			s.Devices = append(s.Devices, d.Info)
+		}
+	}
+	if c, ok := b.(interface{ CommTime() time.Duration }); ok {
+		s.CommSeconds = c.CommTime().Seconds()
 	}
 	printSummary(e.stdout, s, f.json)
 	if res.Interrupted {
@@ -341,11 +370,13 @@ func joinInts(v []int) string {
 	return strings.Join(s, ",")
 }
 
-// backendDevice returns the OpenCL device b runs on, or nil for the CPU.
-func backendDevice(b engine.Backend) *device.Info {
-	if d, ok := b.(interface{ Device() device.Device }); ok {
-		info := d.Device().Info
-		return &info
+// backendDevices returns the OpenCL devices b runs on, none for the CPU.
+func backendDevices(b engine.Backend) []device.Device {
+	switch b := b.(type) {
+	case interface{ Devices() []device.Device }:
+		return b.Devices()
+	case interface{ Device() device.Device }:
+		return []device.Device{b.Device()}
 	}
 	return nil
 }
@@ -373,24 +404,32 @@ func openBackend(e *env, f trainFlags) (engine.Backend, error) {
 	if f.backend == "cpu" {
 		return engine.NewCPU(), nil
 	}
-	d, err := device.Select(f.device)
+	devs, err := device.SelectList(f.devices)
 	if err != nil {
-		if f.backend == "auto" && device.IsNoOpenCL(err) {
+		if f.backend == "auto" && !f.deviceSet && device.IsNoOpenCL(err) {
 			fmt.Fprintf(e.stderr, "cltrain train: using the CPU backend: %v\n", err)
 			return engine.NewCPU(), nil
 		}
 		return nil, err
 	}
-	return opencl.New(d, opencl.Options{OnCompile: compileNotice(e.stderr, d)})
+	opts := opencl.Options{OnCompile: compileNotice(e.stderr, devs)}
+	if len(devs) == 1 {
+		return opencl.New(devs[0], opts)
+	}
+	return opencl.NewParallel(devs, opts)
 }
 
 // compileNotice returns an OnCompile hook that says once, on stderr, that
 // kernels are being compiled, which takes seconds on the first run.
-func compileNotice(w io.Writer, d device.Device) func(string) {
+func compileNotice(w io.Writer, devs []device.Device) func(string) {
 	var once sync.Once
+	names := make([]string, len(devs))
+	for i, d := range devs {
+		names[i] = d.Name
+	}
 	return func(string) {
 		once.Do(func() {
-			fmt.Fprintf(w, "cltrain: compiling kernels for %s (first run only)…\n", d.Name)
+			fmt.Fprintf(w, "cltrain: compiling kernels for %s (first run only)…\n", strings.Join(names, ", "))
 		})
 	}
 }

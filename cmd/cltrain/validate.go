@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/cltrain/cltrain/device"
@@ -16,20 +17,36 @@ import (
 const maxSeed = 1 << 53
 
 func runValidate(e *env, args []string) int {
-	fs := newFlags(e, "validate", "[--device N] [--json] [--quick]",
+	fs := newFlags(e, "validate", "[--device N] [--json] [--quick | --set full|quick|oclgrind] [--seed S]",
 		"Runs every kernel on fresh random inputs at many shapes (odd sizes, tile edges, K ≥ 4096), with outputs\n"+
 			"poisoned with NaN, and compares with the float64 CPU reference by ‖out − ref‖/‖ref‖.\n"+
 			"Exits 1 if any kernel fails its tolerance (elementwise 1e-6; GEMM and reductions 2e-5, growing as √n\n"+
-			"for sums of n > 4400 terms).")
+			"for sums of n > 4400 terms).\n\n"+
+			"Case sets: full (the default), quick (without the largest shapes), and oclgrind: every kernel, GEMM\n"+
+			"transpose and epilogue at a few small shapes, for the Oclgrind simulator, which checks every memory\n"+
+			"access but runs thousands of times slower than a CPU device (README.md, Tests).")
 	dev := deviceFlag(fs)
 	asJSON := fs.Bool("json", false, "print the results as a JSON object")
-	quick := fs.Bool("quick", false, "skip the largest shapes")
+	quick := fs.Bool("quick", false, "skip the largest shapes (--set quick)")
+	set := fs.String("set", validate.Sets[0], "the cases to run: "+strings.Join(validate.Sets, ", "))
 	seed := fs.Uint64("seed", 0, "random seed for the inputs, below 2^53 so that JSON tools keep it exact (0: a fresh one)")
 	if code, stop := parse(e, fs, args); stop {
 		return code
 	}
 	if *seed >= maxSeed {
 		fmt.Fprintf(e.stderr, "cltrain validate: --seed %d: must be below 2^53 (%d), the largest integer JSON numbers hold exactly\n", *seed, uint64(maxSeed))
+		return exitUsage
+	}
+	if *quick {
+		if fs.Changed("set") && *set != "quick" {
+			fmt.Fprintf(e.stderr, "cltrain validate: --quick and --set %s contradict each other: give one\n", *set)
+			return exitUsage
+		}
+		*set = "quick"
+	}
+	cases, err := validate.CasesFor(*set)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cltrain validate: --set: %v\n", err)
 		return exitUsage
 	}
 	d, err := device.Select(*dev)
@@ -39,7 +56,7 @@ func runValidate(e *env, args []string) int {
 	if *seed == 0 {
 		*seed = 1 + rand.Uint64N(maxSeed-1)
 	}
-	results, tuned, err := validate.OnDevice(d, validate.Cases(*quick), *seed)
+	results, tuned, err := validate.OnDevice(d, cases, *seed)
 	if err != nil {
 		return fail(e, "validate", err)
 	}

@@ -425,12 +425,23 @@ func (o *Backend) stepFused(x, y Mat, lr float64, eval bool) error {
 // with their activations, A − Y, dW, db, dA and the tanh gradient per layer,
 // and one SGD launch per parameter.
 func (o *Backend) stepUnfused(x, y Mat, lr float64, eval bool) error {
+	if err := o.gradients(x, y, 1/float32(x.Cols), eval); err != nil {
+		return err
+	}
+	return o.update(lr)
+}
+
+// gradients queues the forward pass over the columns of x (and the cost
+// against y when eval) and the backward pass, leaving scale·Σ over the
+// columns of each layer's gradient in dW and db: scale is 1/n for the mean
+// over n columns, or 1/N when the columns are one device's share of a
+// batch of N (Parallel). It needs the buffers of NoFusion.
+func (o *Backend) gradients(x, y Mat, scale float32, eval bool) error {
 	if err := o.forward(x, y, eval); err != nil {
 		return err
 	}
 	n := x.Cols
 	L := len(o.w)
-	scale := 1 / float32(n)
 	dz := cols(o.dz[L-1], n)
 	if err := o.ops.Sub(cols(o.a[L-1], n), y, dz); err != nil {
 		return fmt.Errorf("backward: %w", err)
@@ -458,6 +469,11 @@ func (o *Backend) stepUnfused(x, y Mat, lr float64, eval bool) error {
 		}
 		dz = da
 	}
+	return nil
+}
+
+// update queues W −= lr·dW and b −= lr·db for every layer.
+func (o *Backend) update(lr float64) error {
 	for l := range o.w {
 		if err := o.ops.SGD(o.w[l].Buf, o.dw[l].Buf, o.w[l].Len(), float32(lr)); err != nil {
 			return fmt.Errorf("update W%d: %w", l+1, err)

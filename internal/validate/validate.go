@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -173,8 +174,64 @@ func Cases(quick bool) []Case {
 	if !quick {
 		cs = append(cs, costCase(100003, 1))
 	}
-	cs = append(cs, tinyCase(1, 1, 1, 3), tinyCase(2, 4, 400, 10), tinyCase(5, 7, 397, 25), tinyCase(3, 16, 1001, 5))
+	cs = append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 400, 10, 16), tinyCase(5, 7, 397, 25, 16), tinyCase(3, 16, 1001, 5, 16))
 	return cs
+}
+
+// Sets names the case sets CasesFor takes, the default first.
+var Sets = []string{"full", "quick", "oclgrind"}
+
+// CasesFor returns the named case set: "full" is Cases(false), "quick"
+// Cases(true), and "oclgrind" OclgrindCases.
+func CasesFor(set string) ([]Case, error) {
+	switch set {
+	case "full":
+		return Cases(false), nil
+	case "quick":
+		return Cases(true), nil
+	case "oclgrind":
+		return OclgrindCases(), nil
+	}
+	return nil, fmt.Errorf("case set %q: want one of %s", set, strings.Join(Sets, ", "))
+}
+
+// Kernels lists the kernels every case set covers, by the names the cases
+// carry.
+var Kernels = []string{
+	"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid", "gemm_sigmoid_sub",
+	"gemm_tanh_backward", "gemm_update", "bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd",
+	"row_sums", "gather_cols", "bce_cost", "tiny_train",
+}
+
+// OclgrindCases is a set small enough for Oclgrind, the OpenCL simulator
+// that checks every memory access (it interprets each work-item, some
+// thousand times slower than a CPU device), that still runs every kernel and
+// every GEMM form: each transpose and epilogue at 1×1×1 and at 33×35×17,
+// just past the default tiles (32×32, stepping 16 along K) in M, N and K;
+// the reductions over more columns than a work-group of 256 has; and the
+// one-launch trainer at a GPU's work-group sizes, a full 256 and an odd 37.
+// It takes about 6 s on Oclgrind.
+func OclgrindCases() []Case {
+	var cs []Case
+	for _, t := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		cs = append(cs, gemmCase(1, 1, 1, t[0], t[1], 1, 0), gemmCase(33, 35, 17, t[0], t[1], 1, 0))
+	}
+	cs = append(cs, gemmCase(33, 35, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1))
+	for _, ep := range []opencl.Epilogue{opencl.BiasTanh, opencl.BiasSigmoid} {
+		cs = append(cs, gemmBiasCase(ep, 1, 1, 1), gemmBiasCase(ep, 33, 35, 17))
+	}
+	cs = append(cs,
+		sigmoidSubCase(1, 1, 1), sigmoidSubCase(1, 37, 4),
+		tanhBackwardCase(1, 1, 1), tanhBackwardCase(33, 35, 17),
+		updateCase(1, 1, 1), updateCase(33, 35, 17),
+	)
+	for _, s := range [][2]int{{1, 1}, {3, 301}} {
+		r, c := s[0], s[1]
+		cs = append(cs, biasActCase("bias_tanh", r, c), biasActCase("bias_sigmoid", r, c), binaryCase("sub", r, c),
+			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c))
+	}
+	cs = append(cs, costCase(1, 1), costCase(301, 1), costCase(301, 40))
+	return append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 300, 4, 256), tinyCase(3, 5, 37, 4, 37))
 }
 
 func gemmCase(m, n, k int, tA, tB bool, alpha, beta float32) Case {
@@ -407,12 +464,13 @@ func costCase(m int, scale float64) Case {
 	}}
 }
 
-// tinyCase runs the one-launch training kernel for steps iterations (every
-// third evaluated) and compares the cost of the evaluated steps and the final
-// parameters with the float64 reference backend.
-func tinyCase(nx, nh, m, steps int) Case {
+// tinyCase runs the one-launch training kernel in a work-group of wg
+// work-items for steps iterations (every third evaluated) and compares the
+// cost of the evaluated steps and the final parameters with the float64
+// reference backend.
+func tinyCase(nx, nh, m, steps, wg int) Case {
 	const lr, every = 0.5, 3
-	return Case{Kernel: "tiny_train", Shape: fmt.Sprintf("%d-%d-1 m=%d %d steps", nx, nh, m, steps), Tol: TolReduction, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+	return Case{Kernel: "tiny_train", Shape: fmt.Sprintf("%d-%d-1 m=%d %d steps wg %d", nx, nh, m, steps, wg), Tol: TolReduction, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		x, y := randn(rng, nx*m, 1), make([]float32, m)
 		for j := range y {
 			y[j] = float32(rng.IntN(2))
@@ -448,7 +506,6 @@ func tinyCase(nx, nh, m, steps int) Case {
 			return nil, nil, err
 		}
 		mk := func(i, r, c int) opencl.Mat { return opencl.Mat{Buf: bufs[i], Rows: r, Cols: c} }
-		wg := min(16, m)
 		if err := o.TinyTrain(mk(0, nx, m), mk(1, 1, m), mk(2, nh, nx), mk(3, nh, 1), mk(4, 1, nh), mk(5, 1, 1), 0, steps, every, lr, wg, bufs[6]); err != nil {
 			return nil, nil, err
 		}

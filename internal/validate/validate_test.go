@@ -34,12 +34,34 @@ func TestKernelsMatchReference(t *testing.T) {
 			t.Errorf("%s %s: rel err %.3g (tol %.g), max abs %.3g %s (seed %d)", r.Kernel, r.Shape, r.RelErr, r.Tol, r.MaxAbs, r.Err, seed)
 		}
 	}
-	for _, k := range []string{"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid",
-		"bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd", "row_sums", "bce_cost", "gather_cols", "tiny_train",
-		"gemm_sigmoid_sub", "gemm_tanh_backward", "gemm_update"} {
+	for _, k := range validate.Kernels {
 		if !seen[k] {
 			t.Errorf("no validation case for kernel %s", k)
 		}
+	}
+}
+
+// TestCaseSetsCoverEveryKernel checks that every named case set, the trimmed
+// one for Oclgrind included, runs every kernel, and that an unknown name is
+// refused.
+func TestCaseSetsCoverEveryKernel(t *testing.T) {
+	for _, set := range validate.Sets {
+		cases, err := validate.CasesFor(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, c := range cases {
+			seen[c.Kernel] = true
+		}
+		for _, k := range validate.Kernels {
+			if !seen[k] {
+				t.Errorf("set %s: no case for kernel %s", set, k)
+			}
+		}
+	}
+	if _, err := validate.CasesFor("tiny"); err == nil || !strings.Contains(err.Error(), "oclgrind") {
+		t.Errorf("CasesFor(tiny) = %v, want an error naming the sets", err)
 	}
 }
 
