@@ -9,7 +9,8 @@ FUZZTIME ?= 5m
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/cltrain
 
-# Installs PoCL (unless an OpenCL ICD is registered), clinfo, OpenBLAS, CLBlast.
+# Installs PoCL (unless an OpenCL ICD is registered), clinfo, OpenBLAS, CLBlast,
+# and Oclgrind (the simulated GPU the tests check the kernels on).
 deps:
 	scripts/deps.sh
 

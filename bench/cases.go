@@ -52,11 +52,15 @@ func (c *caseRun) row(backend string, samples []Sample, err error) Row {
 	if len(samples) == 0 {
 		return r
 	}
-	wall, kernel := make([]float64, len(samples)), make([]float64, len(samples))
+	wall, kernel, comm := make([]float64, len(samples)), make([]float64, len(samples)), make([]float64, len(samples))
 	for i, x := range samples {
-		wall[i], kernel[i] = ms(x.Wall), ms(x.Kernel)
+		wall[i], kernel[i], comm[i] = ms(x.Wall), ms(x.Kernel), ms(x.Comm)
 	}
 	r.Wall = Summarize(wall)
+	if backend == OpenCLParallel {
+		c := Summarize(comm)
+		r.Comm = &c
+	}
 	if backend == OpenCL { // the one backend whose kernels are profiled
 		k := Summarize(kernel)
 		r.Kernel = &k
@@ -79,7 +83,7 @@ func measureCase(c *caseRun, p plan) []Row {
 }
 
 // backendOrder is the order of a case's rows.
-var backendOrder = []string{CPU32Gonum, CPU32OpenBLAS, CPU64Gonum, OpenCL, CLBlast}
+var backendOrder = []string{CPU32Gonum, CPU32OpenBLAS, CPU64Gonum, OpenCL, OpenCLParallel, CLBlast}
 
 // elementBytes is the size of the elements backend works on.
 func elementBytes(backend string) float64 {

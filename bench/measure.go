@@ -11,6 +11,9 @@ type Sample struct {
 	// Kernel is the summed device time of the run's kernel launches, from
 	// their profiling events; zero on the CPU.
 	Kernel time.Duration
+	// Comm is the time spent summing gradients across devices (the
+	// opencl-parallel backend).
+	Comm time.Duration
 }
 
 // contender is one backend's way of running a case.

@@ -29,6 +29,8 @@ const (
 	CPU64Gonum    = "cpu64-gonum"    // float64 on the CPU, gonum's Go BLAS: the reference
 	OpenCL        = "opencl"         // cltrain's kernels on the OpenCL device
 	CLBlast       = "clblast"        // CLBlast's SGEMM on the same device and queue
+	// OpenCLParallel is cltrain's kernels data-parallel on Options.Parallel.
+	OpenCLParallel = "opencl-parallel"
 )
 
 // StepConfig is a network of one hidden layer: NX inputs, NH hidden units,
@@ -55,6 +57,10 @@ type Options struct {
 	Device device.Device
 	// Gemm is the GEMM configuration of cltrain's kernels.
 	Gemm opencl.GemmParams
+	// Parallel, when it holds two devices or more, adds the training steps
+	// run data-parallel on them (opencl.Parallel), with the time spent
+	// summing gradients across them per step.
+	Parallel []device.Device
 	// Groups are the case groups to run (nil: all of Groups).
 	Groups []string
 	// Runs is the number of timed runs per backend and case, Warmup the

@@ -78,6 +78,9 @@ func (row Row) cells() []string {
 			c[9] = fmt.Sprintf("%.0f%%", 100*row.OfPeak)
 		}
 	}
+	if row.Comm != nil && row.Runs > 0 {
+		c[len(c)-1] += fmt.Sprintf("  comm %s ms", num(row.Comm.Median))
+	}
 	if row.Error != "" {
 		c[len(c)-1] += "  error: " + row.Error
 	}

@@ -40,6 +40,7 @@ type Row struct {
 	Runs    int      `json:"runs"`                // timed runs done
 	Wall    Summary  `json:"wall_ms"`             // first call through the last wait
 	Kernel  *Summary `json:"kernel_ms,omitempty"` // summed kernel events of a run (OpenCL)
+	Comm    *Summary `json:"comm_ms,omitempty"`   // summing gradients across devices (opencl-parallel)
 	Flops   float64  `json:"flops,omitempty"`     // GEMM flops of one run
 	Bytes   float64  `json:"bytes,omitempty"`     // bytes read + written by one run
 	Unit    string   `json:"unit"`                // unit of Rate: GFLOP/s or GB/s

@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cltrain/cltrain/cpuref/openblas"
+	"github.com/cltrain/cltrain/device"
 )
 
 // Run measures every case of the chosen groups on every backend and returns
@@ -39,7 +41,7 @@ func Run(o Options) (*Report, error) {
 	}
 	defer env.close()
 	r.Notes = append(r.Notes, notes...)
-	r.Backends = backendInfos(cpus, env)
+	r.Backends = backendInfos(cpus, env, o.Parallel)
 	o.logf("bench: peak FLOP rate and copy bandwidth of %s", o.Device.Name)
 	if r.Peak, err = measurePeak(env.ctx, &o); err != nil {
 		return nil, fmt.Errorf("peak: %w", err)
@@ -93,7 +95,7 @@ func Run(o Options) (*Report, error) {
 }
 
 // backendInfos names the backends of a run.
-func backendInfos(cpus []cpuBackend, env *clEnv) []BackendInfo {
+func backendInfos(cpus []cpuBackend, env *clEnv, parallel []device.Device) []BackendInfo {
 	var bs []BackendInfo
 	for _, c := range cpus {
 		name := c.name()
@@ -111,6 +113,13 @@ func backendInfos(cpus []cpuBackend, env *clEnv) []BackendInfo {
 		tuning = fmt.Sprintf("GEMM tuned for %d shape classes", env.classes)
 	}
 	bs = append(bs, BackendInfo{ID: OpenCL, Name: fmt.Sprintf("cltrain's kernels on %s (%s, %s; %s)", d.Name, d.Platform, d.Type, tuning)})
+	if len(parallel) >= 2 {
+		names := make([]string, len(parallel))
+		for i, d := range parallel {
+			names[i] = fmt.Sprintf("%d: %s", d.Index, d.Name)
+		}
+		bs = append(bs, BackendInfo{ID: OpenCLParallel, Name: fmt.Sprintf("cltrain's kernels data-parallel on %d devices (%s), the split by their measured speed, gradients summed through the host (comm)", len(names), strings.Join(names, "; "))})
+	}
 	if env.blast != nil {
 		bs = append(bs, BackendInfo{ID: CLBlast, Name: fmt.Sprintf("CLBlast SGEMM (%s) on the same device and queue", env.blast.Name())})
 	}

@@ -165,7 +165,7 @@ func TestCLBlastAbsentNote(t *testing.T) {
 	if strings.Contains(note, "\n") {
 		t.Errorf("note %q is more than one line", note)
 	}
-	if infos := backendInfos(nil, env); slices.ContainsFunc(infos, func(b BackendInfo) bool { return b.ID == CLBlast }) {
+	if infos := backendInfos(nil, env, nil); slices.ContainsFunc(infos, func(b BackendInfo) bool { return b.ID == CLBlast }) {
 		t.Errorf("backends %v include CLBlast", infos)
 	}
 }

@@ -41,13 +41,19 @@ func trainers(o *Options, cpus []cpuBackend) []*trainer {
 	for _, c := range cpus {
 		ts = append(ts, &trainer{id: c.id, cpu: &c, open: func() (engine.Backend, error) { return c.engine(), nil }})
 	}
-	return append(ts, &trainer{id: OpenCL, open: func() (engine.Backend, error) {
+	ts = append(ts, &trainer{id: OpenCL, open: func() (engine.Backend, error) {
 		b, err := opencl.New(o.Device, opencl.Options{Gemm: o.Gemm, Profile: true})
 		if err != nil {
 			return nil, err
 		}
 		return b, b.Profile(true)
 	}})
+	if len(o.Parallel) >= 2 {
+		ts = append(ts, &trainer{id: OpenCLParallel, open: func() (engine.Backend, error) {
+			return opencl.NewParallel(o.Parallel, opencl.Options{Gemm: o.Gemm})
+		}})
+	}
+	return ts
 }
 
 // backend returns the opened backend.
@@ -84,6 +90,17 @@ func (t *trainer) sample(b engine.Backend, prepare, f func() error) (Sample, err
 		})
 		return s, err
 	}
+	if par, ok := b.(interface{ CommTime() time.Duration }); ok {
+		comm := par.CommTime()
+		start := time.Now()
+		if err := f(); err != nil {
+			return Sample{}, err
+		}
+		if err := b.Sync(); err != nil {
+			return Sample{}, err
+		}
+		return Sample{Wall: time.Since(start), Comm: par.CommTime() - comm}, nil
+	}
 	prof, ok := b.(engine.Profiler)
 	if !ok {
 		return Sample{}, fmt.Errorf("backend %s cannot time its kernels", b.Name())
@@ -108,9 +125,15 @@ func (t *trainer) sample(b engine.Backend, prepare, f func() error) (Sample, err
 func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, prepare, f func(engine.Backend) error) *caseRun {
 	c := &caseRun{spec: spec}
 	for _, t := range ts {
+		if t.id == OpenCLParallel && spec.group != GroupStep {
+			continue // the flower run is too small to split
+		}
 		b, err := t.backend()
 		if err == nil {
 			err = b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p)
+		}
+		if pr, ok := b.(engine.Preparer); ok && err == nil && t.id == OpenCLParallel {
+			err = pr.Prepare(0) // the split by the devices' measured speed
 		}
 		c.add(t.id, func() (Sample, error) {
 			return t.sample(b, func() error { return prepare(b) }, func() error { return f(b) })

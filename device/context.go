@@ -66,6 +66,11 @@ func NewContext(d Device, queue Queue) (*Context, error) {
 // Finish blocks until every command queued so far has completed.
 func (c *Context) Finish() error { return check("clFinish", cl.Finish(c.queue)) }
 
+// Flush submits every queued command to the device without waiting, so
+// that the device works while the host turns to another; some drivers
+// (PoCL) start nothing before a flush or a wait.
+func (c *Context) Flush() error { return check("clFlush", cl.Flush(c.queue)) }
+
 // allocatedBytes returns the bytes held by this context's live buffers.
 func (c *Context) allocatedBytes() int64 {
 	c.mu.Lock()

@@ -44,6 +44,7 @@ var cl struct {
 	EnqueueReadBuffer       func(q uintptr, m uintptr, blocking uint32, offset, size uintptr, dst unsafe.Pointer, n uint32, wait *uintptr, ev *uintptr) int32
 	EnqueueNDRangeKernel    func(q uintptr, k uintptr, dims uint32, offset, global, local *uintptr, n uint32, wait *uintptr, ev *uintptr) int32
 	Finish                  func(q uintptr) int32
+	Flush                   func(q uintptr) int32
 	WaitForEvents           func(n uint32, events *uintptr) int32
 	GetEventProfilingInfo   func(e uintptr, param uint32, size uintptr, value unsafe.Pointer, ret *uintptr) int32
 	ReleaseEvent            func(e uintptr) int32
@@ -113,6 +114,7 @@ func open() error {
 		{&cl.EnqueueReadBuffer, "clEnqueueReadBuffer"},
 		{&cl.EnqueueNDRangeKernel, "clEnqueueNDRangeKernel"},
 		{&cl.Finish, "clFinish"},
+		{&cl.Flush, "clFlush"},
 		{&cl.WaitForEvents, "clWaitForEvents"},
 		{&cl.GetEventProfilingInfo, "clGetEventProfilingInfo"},
 		{&cl.ReleaseEvent, "clReleaseEvent"},

@@ -15,6 +15,9 @@
 #   flower    cltrain train --backend opencl --plot flower.png (--quick: 500 iterations)
 #   large     cltrain train on 8192 generated examples of 64 features with a
 #             hidden layer of 4096, 200 iterations (--quick: 512 x 16, 64, 50)
+#   multi     the large run again on every device at once (train --device
+#             all, data-parallel), beside the one-device time; skipped with
+#             fewer than two devices
 # A failing step is recorded and the rest still run. RESULTS_DIR (default
 # out/gpu-check) stays flat and gets at most 8 files: summary.txt (the table),
 # log.txt (environment, setup, every command's stderr), results.json, the JSON
@@ -114,8 +117,8 @@ while [ $# -gt 0 ]; do
 done
 for s in ${only//,/ }; do
 	case $s in
-	devices | validate | bench | flower | large) ;;
-	*) echo "gpu-check: --only: unknown step $s (want devices, validate, bench, flower, large)" >&2 && usage ;;
+	devices | validate | bench | flower | large | multi) ;;
+	*) echo "gpu-check: --only: unknown step $s (want devices, validate, bench, flower, large, multi)" >&2 && usage ;;
 	esac
 done
 
@@ -413,6 +416,24 @@ step() {
 	say "--- exit status $rc after $step_secs s: $step_status"
 }
 
+# large_data writes the large and multi steps' data set once: m examples of
+# nx features, the label (x1 + x2 + x3 > 0), from awk's srand(1).
+large_m=8192 large_nx=64 large_hidden=4096 large_iters=200
+[ "$quick" = 0 ] || { large_m=512 large_nx=16 large_hidden=64 large_iters=50; }
+large_data() {
+	[ ! -s "$work/large.csv" ] || return 0
+	say ""
+	say "## data: $large_m examples x $large_nx features, label (x1 + x2 + x3 > 0), awk srand(1)"
+	awk -v m="$large_m" -v n="$large_nx" 'BEGIN {
+		srand(1)
+		for (i = 0; i < m; i++) {
+			s = 0; line = ""
+			for (j = 0; j < n; j++) { v = 2 * rand() - 1; if (j < 3) s += v; line = line sprintf("%.6f,", v) }
+			print line (s > 0 ? 1 : 0)
+		}
+	}' >"$work/large.csv" || say "awk failed"
+}
+
 # last_err prints the last line of a step's stderr (cltrain's error), for
 # the table.
 last_err() { grep -v '^[[:space:]]*$' "$work/$1.err" 2>/dev/null | tail -n 1 | cut -c1-120; }
@@ -496,24 +517,28 @@ run_step() { # name: runs one of the five steps, records its row
 		[ "$step_status" != ok ] || key=$(train_key "$work/flower.out")
 		;;
 	large)
-		local m=8192 nx=64 hidden=4096 iters=200
-		[ "$quick" = 0 ] || { m=512 nx=16 hidden=64 iters=50; }
-		say ""
-		say "## data: $m examples x $nx features, label (x1 + x2 + x3 > 0), awk srand(1)"
-		awk -v m="$m" -v n="$nx" 'BEGIN {
-			srand(1)
-			for (i = 0; i < m; i++) {
-				s = 0; line = ""
-				for (j = 0; j < n; j++) { v = 2 * rand() - 1; if (j < 3) s += v; line = line sprintf("%.6f,", v) }
-				print line (s > 0 ? 1 : 0)
-			}
-		}' >"$work/large.csv" || say "awk failed"
-		step large 240 - train --backend opencl --data "$work/large.csv" --hidden "$hidden" --iters "$iters" --lr 0.5 \
+		large_data
+		step large 240 - train --backend opencl --data "$work/large.csv" --hidden "$large_hidden" --iters "$large_iters" --lr 0.5 \
 			--log-every 50 --json --quiet
-		[ "$step_status" != ok ] || key="$m x $nx, hidden $hidden: $(train_key "$work/large.out")"
+		[ "$step_status" != ok ] || key="$large_m x $large_nx, hidden $large_hidden: $(train_key "$work/large.out")"
+		;;
+	multi)
+		local n
+		n=$([ -z "$bin" ] || "$bin" devices --json 2>/dev/null | grep -c '"index":')
+		if [ "${n:-0}" -lt 2 ]; then
+			record multi skipped 0.00 "${n:-0} device(s): needs two or more" null
+			return
+		fi
+		large_data
+		step multi 240 - train --backend opencl --device all --data "$work/large.csv" --hidden "$large_hidden" \
+			--iters "$large_iters" --lr 0.5 --log-every 50 --json --quiet
+		if [ "$step_status" = ok ]; then
+			key="$n devices: $(train_key "$work/multi.out"), comm $(jnum comm_s "$work/multi.out") s"
+			[ ! -s "$work/large.out" ] || key="$key; one device: $(jnum wall_s "$work/large.out") s"
+		fi
 		;;
 	esac
-	if [ "$step_status" = ok ] && [[ $name == flower || $name == large ]]; then
+	if [ "$step_status" = ok ] && [[ $name == flower || $name == large || $name == multi ]]; then
 		# train --json prints one JSON object on one line.
 		output=$(head -n 1 "$work/$name.out")
 		[[ $output == \{*\} ]] || output=null
@@ -528,7 +553,7 @@ run_step() { # name: runs one of the five steps, records its row
 	record "$name" "$step_status" "$step_secs" "$key" "$output"
 }
 
-for s in devices validate bench flower large; do
+for s in devices validate bench flower large multi; do
 	run_step "$s"
 done
 

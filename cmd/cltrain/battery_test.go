@@ -173,6 +173,8 @@ func TestBadInputBattery(t *testing.T) {
 		{"device list for validate", []string{"validate", "--device", "0,1"}, nil, exitUsage, "--device"},
 		{"device list twice", []string{"train", "--device", "0,0"}, nil, exitUsage, "device 0 given twice"},
 		{"device list word", []string{"train", "--device", "0,x"}, nil, exitUsage, `"x" is not a device index`},
+		{"bench parallel on one device", []string{"bench", "--cases", "step", "--parallel", "0"}, nil, exitUsage, "two devices or more"},
+		{"bench parallel list word", []string{"bench", "--parallel", "0,y"}, nil, exitUsage, "--parallel"},
 		{"device list out of range", []string{"train", "--backend", "opencl", "--device", "0,7"}, nil, exitError, "--device 7 out of range"},
 		{"device with cpu backend", []string{"train", "--backend", "cpu", "--device", "0"}, nil, exitUsage, "--backend cpu runs on the host"},
 		{"cpu-blas with opencl", []string{"train", "--backend", "opencl", "--cpu-blas", "openblas"}, nil, exitUsage, "--cpu-blas"},
@@ -226,7 +228,7 @@ func TestBadInputBattery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if slices.Contains(tc.args, "opencl") || slices.Contains(tc.args, "validate") || slices.Contains(tc.args, "tune") {
+			if slices.Contains(tc.args, "opencl") || slices.Contains(tc.args, "validate") || slices.Contains(tc.args, "tune") || slices.Contains(tc.args, "bench") {
 				cltest.Device(t)
 			}
 			for _, kv := range tc.env {

@@ -29,6 +29,8 @@ func runBench(e *env, args []string) int {
 	plotPath := fs.String("plot", "", "draw GFLOP/s against GEMM size and step time per configuration to this .png")
 	clblastLib := fs.String("clblast", "", `CLBlast library to load (default libclblast.so.1; "none" leaves it out)`)
 	noOpenBLAS := fs.Bool("no-openblas", false, "leave OpenBLAS out even where it is installed")
+	parallel := fs.String("parallel", "", "also run the training steps data-parallel on these devices (0,1 or all), with the\n"+
+		"time per step spent summing gradients across them (comm)")
 	if code, stop := parse(e, fs, args); stop {
 		return code
 	}
@@ -47,6 +49,9 @@ func runBench(e *env, args []string) int {
 		return usageErr("--case-budget %v: must not be negative", *budget)
 	case *flower < 0:
 		return usageErr("--flower-iters %d: must not be negative", *flower)
+	}
+	if _, _, err := device.ParseList(*parallel); err != nil {
+		return usageErr("--parallel: %v", err)
 	}
 	for _, c := range *cases {
 		if !slices.Contains(bench.Groups, c) {
@@ -67,6 +72,14 @@ func runBench(e *env, args []string) int {
 	o.Warmup, o.Groups, o.CLBlastLibrary, o.NoOpenBLAS, o.Log = *warmup, *cases, *clblastLib, *noOpenBLAS, e.stderr
 	if *budget > 0 {
 		o.CaseBudget = *budget
+	}
+	if *parallel != "" {
+		if o.Parallel, err = device.SelectList(*parallel); err != nil {
+			return fail(e, "bench", err)
+		}
+		if len(o.Parallel) < 2 {
+			return usageErr("--parallel %s: name two devices or more", *parallel)
+		}
 	}
 	if *flower > 0 {
 		o.FlowerIters = *flower

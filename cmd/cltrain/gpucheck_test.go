@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cltrain/cltrain/device"
 	"github.com/cltrain/cltrain/internal/cltest"
 )
 
@@ -35,6 +36,10 @@ func TestGPUCheckQuick(t *testing.T) {
 		t.Skip("skipping: builds cltrain and runs scripts/gpu-check.sh --quick")
 	}
 	d := cltest.Device(t)
+	devs, err := device.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
 	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "gpu-check.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +59,7 @@ func TestGPUCheckQuick(t *testing.T) {
 		libDir    string
 		skip      string   // why the case cannot run here, if it cannot
 		files     []string // the results folder, exactly
-		steps     []string // the steps run, each to be "ok" (bench "skipped")
+		steps     []string // the steps run, each to be "ok" (bench "skipped", multi too with one device)
 		summary   []string // lines the summary must hold
 		log       []string
 		nvidiaLib string
@@ -64,7 +69,7 @@ func TestGPUCheckQuick(t *testing.T) {
 			args:   []string{"--quick"},
 			libDir: t.TempDir(),
 			files:  []string{"devices.json", "flower-boundary.png", "flower.png", "log.txt", "results.json", "summary.txt", "validate.json"},
-			steps:  []string{"opencl-setup", "devices", "validate", "bench", "flower", "large"},
+			steps:  []string{"opencl-setup", "devices", "validate", "bench", "flower", "large", "multi"},
 			summary: []string{
 				"OpenCL: no NVIDIA OpenCL library found",
 				d.Name,
@@ -147,7 +152,7 @@ func TestGPUCheckQuick(t *testing.T) {
 			for _, s := range rep.Steps {
 				names = append(names, s.Name)
 				want := "ok"
-				if s.Name == "bench" {
+				if s.Name == "bench" || s.Name == "multi" && len(devs) < 2 {
 					want = "skipped"
 				}
 				if s.Status != want {

@@ -165,6 +165,9 @@ func (p *Parallel) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, err
 		if err == nil {
 			err = r.gradients(x, y, scale, eval)
 		}
+		if err == nil {
+			err = r.ctx.Flush() // start it before the next device's
+		}
 		if err != nil {
 			return engine.Eval{}, p.deviceErr(r, err)
 		}
@@ -254,15 +257,29 @@ func (p *Parallel) Prepare(batch int) error {
 			return p.deviceErr(r, err)
 		}
 	}
-	if p.even {
-		return p.Sync()
+	if !p.even {
+		total := 0.0
+		for _, t := range times {
+			total += 1 / t
+		}
+		for i, t := range times {
+			p.shares[i] = (1 / t) / total
+		}
 	}
-	total := 0.0
-	for _, t := range times {
-		total += 1 / t
-	}
-	for i, t := range times {
-		p.shares[i] = (1 / t) / total
+	// Once more at each device's share: drivers such as PoCL compile a
+	// kernel again for each new work size at its first launch.
+	first, count := p.split(batch)
+	for i, r := range p.reps {
+		if count[i] == 0 {
+			continue
+		}
+		x, y, err := r.batch(engine.Batch{Offset: first[i], Size: count[i]})
+		if err == nil {
+			err = r.gradients(x, y, 1/float32(batch), true)
+		}
+		if err != nil {
+			return p.deviceErr(r, err)
+		}
 	}
 	return p.Sync()
 }
