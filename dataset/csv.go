@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cltrain/cltrain/internal/npz"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -40,7 +41,7 @@ func loadCSVFile(path string, features int) (*Set, error) {
 	case mode&os.ModeNamedPipe != 0, mode&os.ModeCharDevice != 0:
 		// Read as a bounded stream.
 	default:
-		return nil, fmt.Errorf("%s: is %s, not a CSV file", path, fileKind(mode))
+		return nil, fmt.Errorf("%s: is %s, not a CSV file", path, npz.FileKind(mode))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -48,23 +49,6 @@ func loadCSVFile(path string, features int) (*Set, error) {
 	}
 	defer f.Close()
 	return readCSV(path, f, features)
-}
-
-// fileKind describes a file mode that is neither a regular file nor a
-// directory, for errors.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	default:
-		return "not a regular file"
-	}
 }
 
 // limitError is the error of a limitReader; its text is complete.

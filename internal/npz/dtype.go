@@ -127,8 +127,9 @@ func unravel(k int, shape []int, fortran bool) []int {
 	return idx
 }
 
-// fileKind describes a file mode that is not a regular file, for errors.
-func fileKind(m fs.FileMode) string {
+// FileKind describes a file mode that is not a regular file, for errors:
+// "a directory", "a named pipe (FIFO)", "a character device" and so on.
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

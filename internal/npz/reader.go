@@ -47,7 +47,7 @@ func Open(path string, limit int64) (*Reader, error) {
 	if st, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: is %s, not an .npz file", path, fileKind(st.Mode()))
+		return nil, fmt.Errorf("%s: is %s, not an .npz file", path, FileKind(st.Mode()))
 	}
 	f, err := os.Open(path)
 	if err != nil {
