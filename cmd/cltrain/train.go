@@ -99,8 +99,8 @@ func runTrain(e *env, args []string) int {
 		"first GPU, else the first device")
 	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes are the network's)")
 	fs.StringVar(&f.initScale, "init-scale", "course", "initial weights N(0,1) times: course 0.01 (the course's numbers; small nets), xavier √(1/n_in) (deeper tanh nets), he √(2/n_in)")
-	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically; after an interruption,\n"+
-		"a divergence or a failed device, the last good ones")
+	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically: on an interruption those\n"+
+		"reached, on a divergence or a failed device those of the last sound logged step")
 	fs.IntVar(&f.logEvery, "log-every", 1000, "evaluate and log the cost every this many updates")
 	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows (every --log-every updates) to this .csv")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve to this .png (and, for 2 features, the decision boundary beside it)")
