@@ -1,9 +1,7 @@
 package dataset
 
 import (
-	"archive/zip"
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cltrain/cltrain/internal/npztest"
 )
 
 // setLimit sets *p to v for the rest of the test.
@@ -97,40 +97,6 @@ func TestMaxValuesCSV(t *testing.T) {
 	checkError(t, err, "t.csv: line 5:", "limit of 4 feature values (MaxValues)")
 }
 
-// npyEntry is one .npy entry of a hand-made archive.
-type npyEntry struct {
-	key, descr, shape string
-	fortran           bool
-	payload           []byte
-}
-
-// rawNPZ builds an archive of hand-made npy entries: numeric dtypes the
-// package's writer does not write, and shapes that do not match the data.
-func rawNPZ(t testing.TB, entries ...npyEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		order := "False"
-		if e.fortran {
-			order = "True"
-		}
-		dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", e.descr, order, e.shape)
-		dict += strings.Repeat(" ", 63-(10+len(dict))%64) + "\n"
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.key + ".npy", Method: zip.Store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(append([]byte("\x93NUMPY\x01\x00"), byte(len(dict)), byte(len(dict)>>8)))
-		w.Write([]byte(dict))
-		w.Write(e.payload)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func TestMaxValuesNPZ(t *testing.T) {
 	setLimit(t, &MaxValues, 6)
 	good := npzBytes(t, array{"X", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}}, array{"Y", []int{1, 3}, []float64{0, 1, 0}})
@@ -143,13 +109,13 @@ func TestMaxValuesNPZ(t *testing.T) {
 
 	// A declared shape far past the limit is refused from the header alone,
 	// before the entry's size or data are looked at.
-	huge := rawNPZ(t, npyEntry{key: "X", descr: "|u1", shape: "(4294967296, 4294967296)"},
-		npyEntry{key: "Y", descr: "|u1", shape: "(1, 4294967296)"})
+	huge := npztest.Archive(t, npztest.Entry{Key: "X", Descr: "|u1", Shape: "(4294967296, 4294967296)"},
+		npztest.Entry{Key: "Y", Descr: "|u1", Shape: "(1, 4294967296)"})
 	_, err = loadNPZBytes(huge, 1<<62)
 	checkError(t, err, `t.npz: array "X": shape (4294967296, 4294967296)`, "MaxValues")
 	// A Y of a wrong length is refused before its data is read.
-	badY := rawNPZ(t, npyEntry{key: "X", descr: "|u1", shape: "(1, 2)", payload: []byte{1, 2}},
-		npyEntry{key: "Y", descr: "|u1", shape: "(4294967296,)"})
+	badY := npztest.Archive(t, npztest.Entry{Key: "X", Descr: "|u1", Shape: "(1, 2)", Payload: []byte{1, 2}},
+		npztest.Entry{Key: "Y", Descr: "|u1", Shape: "(4294967296,)"})
 	_, err = loadNPZBytes(badY, 1<<62)
 	checkError(t, err, `t.npz: array "Y": shape (4294967296,), want (1, 2) or (2,)`)
 }

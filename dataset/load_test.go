@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cltrain/cltrain/internal/npz"
+	"github.com/cltrain/cltrain/internal/npztest"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -344,10 +345,10 @@ func FuzzLoadCSV(f *testing.F) {
 }
 
 func FuzzLoadNPZ(f *testing.F) {
-	f.Add(rawNPZ(f, npyEntry{key: "X", descr: "|u1", shape: "(2, 3)", payload: []byte{1, 2, 3, 4, 5, 6}},
-		npyEntry{key: "Y", descr: "|b1", shape: "(3,)", payload: []byte{0, 1, 0}}))
-	f.Add(rawNPZ(f, npyEntry{key: "X", descr: ">i8", shape: "(1, 2)", fortran: true, payload: make([]byte, 16)},
-		npyEntry{key: "Y", descr: "<i2", shape: "(1, 2)", payload: []byte{1, 0, 0, 0}}))
+	f.Add(npztest.Archive(f, npztest.Entry{Key: "X", Descr: "|u1", Shape: "(2, 3)", Payload: []byte{1, 2, 3, 4, 5, 6}},
+		npztest.Entry{Key: "Y", Descr: "|b1", Shape: "(3,)", Payload: []byte{0, 1, 0}}))
+	f.Add(npztest.Archive(f, npztest.Entry{Key: "X", Descr: ">i8", Shape: "(1, 2)", Fortran: true, Payload: make([]byte, 16)},
+		npztest.Entry{Key: "Y", Descr: "<i2", Shape: "(1, 2)", Payload: []byte{1, 0, 0, 0}}))
 	f.Add(npzBytes(f, array{"X", []int{2, 2}, []float64{1, 1e39, 3, 4}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, features := range []int{0, 2} {

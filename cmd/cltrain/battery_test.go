@@ -1,13 +1,11 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	bin "encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/internal/cltest"
+	"github.com/cltrain/cltrain/internal/npztest"
 )
 
 // fixtures are the files the bad-input battery runs against, in one folder.
@@ -26,39 +25,6 @@ type fixtures struct {
 	csv, npz, model, model5     string // labelled data (2 features), models of 4 and 5 hidden units
 	features, int1D, wide, huge string // unlabelled CSV, .npz with int64 Y of shape (m,), 3-feature CSV, 1e39 in a CSV
 	fifo, zero, sub, link       string // a FIFO, a link to /dev/zero named .csv, a folder, a link to the .npz
-}
-
-// writeNPY returns an .npy entry of one array: dtype descr, shape, raw data.
-func writeNPY(descr, shape string, data []byte) []byte {
-	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape)
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	bin.Write(&b, bin.LittleEndian, uint16(len(header)))
-	b.WriteString(header)
-	b.Write(data)
-	return b.Bytes()
-}
-
-// writeNPZ writes the named .npy entries to an .npz at path.
-func writeNPZ(t *testing.T, path string, entries map[string][]byte) {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for name, data := range entries {
-		w, err := zw.Create(name + ".npy")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -88,16 +54,13 @@ func newFixtures(t *testing.T) fixtures {
 	f.huge = write("huge.csv", "1,2,0\n3,1e39,1\n")
 
 	// X (2, 4) float64 and Y (4,) int64.
-	x := make([]byte, 0, 64)
-	for _, v := range []float64{1, -1, 2, -2, 0.5, -0.5, 1, 0} {
-		x = bin.LittleEndian.AppendUint64(x, math.Float64bits(v))
-	}
-	y := make([]byte, 0, 32)
-	for _, v := range []int64{1, 0, 1, 0} {
-		y = bin.LittleEndian.AppendUint64(y, uint64(v))
-	}
 	f.int1D = filepath.Join(dir, "int1d.npz")
-	writeNPZ(t, f.int1D, map[string][]byte{"X": writeNPY("<f8", "(2, 4)", x), "Y": writeNPY("<i8", "(4,)", y)})
+	npzFile := npztest.Archive(t,
+		npztest.Entry{Key: "X", Descr: "<f8", Shape: "(2, 4)", Payload: npztest.Float64s(1, -1, 2, -2, 0.5, -0.5, 1, 0)},
+		npztest.Entry{Key: "Y", Descr: "<i8", Shape: "(4,)", Payload: npztest.Ints(bin.LittleEndian, 8, 1, 0, 1, 0)})
+	if err := os.WriteFile(f.int1D, npzFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f.npz = f.int1D
 
 	f.model = filepath.Join(dir, "model.npz")

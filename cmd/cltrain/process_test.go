@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,9 +59,9 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// startTraining starts a long training run and waits until it has logged its
-// first step, so that signals arrive mid-run.
-func startTraining(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+// startTrain starts cltrain train with args, its stdout a pipe the caller
+// reads and its stderr collected.
+func startTrain(t *testing.T, args ...string) (*exec.Cmd, io.ReadCloser, *strings.Builder) {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"train"}, args...)...)
 	var stderr strings.Builder
@@ -72,6 +73,14 @@ func startTraining(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, stdout, &stderr
+}
+
+// startTraining starts a long training run and waits until it has logged its
+// first step, so that signals arrive mid-run.
+func startTraining(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd, stdout, stderr := startTrain(t, args...)
 	started := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -96,7 +105,7 @@ func startTraining(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
 		cmd.Process.Kill()
 		t.Fatal("no log line within 60 s")
 	}
-	return cmd, &stderr
+	return cmd, stderr
 }
 
 func exitCode(t *testing.T, err error) int {
@@ -207,16 +216,7 @@ func TestClosedPipeKeepsCheckpoint(t *testing.T) {
 	}
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model.npz")
-	cmd := exec.Command(binary(t), "train", "--backend", "cpu", "--iters", "3000", "--log-every", "1", "--save", model)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startTrain(t, "--backend", "cpu", "--iters", "3000", "--log-every", "1", "--save", model)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "step") {
 		t.Fatalf("first line %q, %v", line, err)

@@ -335,7 +335,7 @@ func (o *Backend) readEval(n int) (engine.Eval, error) {
 	if err := o.evalB.Read(v); err != nil {
 		return engine.Eval{}, fmt.Errorf("read cost: %w", err)
 	}
-	return engine.Eval{Cost: shortest(v[0]), Accuracy: fraction(v[1], n)}, nil
+	return engine.Eval{Cost: shortest(v[0]), Accuracy: fraction(float64(v[1]), n)}, nil
 }
 
 // shortest returns the float64 that prints as the shortest decimal of the
@@ -353,8 +353,8 @@ func shortest(v float32) float64 {
 // nearest fraction k/n in float64, so that 363 right of 400 reads 0.9075,
 // not 0.9074999690055847. The float32 value is within half an example of
 // the count for any n below 2²⁴.
-func fraction(acc float32, n int) float64 {
-	return math.Round(float64(acc)*float64(n)) / float64(n)
+func fraction(acc float64, n int) float64 {
+	return math.Round(acc*float64(n)) / float64(n)
 }
 
 // Step queues one iteration; it waits for the device only when eval is set.

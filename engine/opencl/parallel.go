@@ -186,17 +186,12 @@ func (p *Parallel) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, err
 			e.Cost += w * ri.Cost
 			e.Accuracy += w * ri.Accuracy
 		}
-		e.Accuracy = fractionOf(e.Accuracy, b.Size)
+		e.Accuracy = fraction(e.Accuracy, b.Size)
 	}
 	if err := p.allReduce(count); err != nil {
 		return engine.Eval{}, err
 	}
 	return e, p.each(func(r *Backend) error { return r.update(lr) })
-}
-
-// fractionOf rounds an accuracy to the nearest k/n.
-func fractionOf(acc float64, n int) float64 {
-	return float64(int(acc*float64(n)+0.5)) / float64(n)
 }
 
 // allReduce replaces every device's gradients with their sum over the

@@ -57,7 +57,7 @@ func (o *Backend) Steps(first, n int, lr float64, logEvery int) ([]engine.Eval, 
 	}
 	evals := make([]engine.Eval, logged)
 	for i := range evals {
-		evals[i] = engine.Eval{Cost: shortest(v[2*i]), Accuracy: fraction(v[2*i+1], o.m)}
+		evals[i] = engine.Eval{Cost: shortest(v[2*i]), Accuracy: fraction(float64(v[2*i+1]), o.m)}
 	}
 	return evals, nil
 }

@@ -9,29 +9,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cltrain/cltrain/internal/npztest"
 )
 
 // dictFor returns an npy header dictionary for a C-order array.
 func dictFor(descr, shape string) string {
 	return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }"
-}
-
-// ints encodes vals as size-byte integers in the given byte order.
-func ints(order binary.AppendByteOrder, size int, vals ...int64) []byte {
-	var b []byte
-	for _, v := range vals {
-		switch size {
-		case 1:
-			b = append(b, byte(v))
-		case 2:
-			b = order.AppendUint16(b, uint16(v))
-		case 4:
-			b = order.AppendUint32(b, uint32(v))
-		default:
-			b = order.AppendUint64(b, uint64(v))
-		}
-	}
-	return b
 }
 
 // readOne puts one npy entry named "a" into an archive and reads it with
@@ -56,21 +40,21 @@ func TestReadNumericDtypes(t *testing.T) {
 		want    []int64
 	}{
 		{"|b1", []byte{0, 1, 1, 0, 1}, []int64{0, 1, 1, 0, 1}},
-		{"|u1", ints(le, 1, 0, 1, 255), []int64{0, 1, 255}},
-		{"|i1", ints(le, 1, neg...), neg},
-		{"<i1", ints(le, 1, neg...), neg},
-		{"<u2", ints(le, 2, 0, 1, 65535), []int64{0, 1, 65535}},
-		{">u2", ints(be, 2, 0, 1, 65535), []int64{0, 1, 65535}},
-		{"<i2", ints(le, 2, -32768, -1, 5), []int64{-32768, -1, 5}},
-		{">i2", ints(be, 2, -32768, -1, 5), []int64{-32768, -1, 5}},
-		{"<i4", ints(le, 4, vals...), vals},
-		{">i4", ints(be, 4, -1<<31, 1<<31-1), []int64{-1 << 31, 1<<31 - 1}},
-		{"<u4", ints(le, 4, 1<<32-1), []int64{1<<32 - 1}},
-		{">u4", ints(be, 4, vals...), vals},
-		{"<i8", ints(le, 8, vals...), vals},
-		{">i8", ints(be, 8, -1<<53, 1<<53), []int64{-1 << 53, 1 << 53}},
-		{"<u8", ints(le, 8, 1<<53), []int64{1 << 53}},
-		{">u8", ints(be, 8, vals...), vals},
+		{"|u1", npztest.Ints(le, 1, 0, 1, 255), []int64{0, 1, 255}},
+		{"|i1", npztest.Ints(le, 1, neg...), neg},
+		{"<i1", npztest.Ints(le, 1, neg...), neg},
+		{"<u2", npztest.Ints(le, 2, 0, 1, 65535), []int64{0, 1, 65535}},
+		{">u2", npztest.Ints(be, 2, 0, 1, 65535), []int64{0, 1, 65535}},
+		{"<i2", npztest.Ints(le, 2, -32768, -1, 5), []int64{-32768, -1, 5}},
+		{">i2", npztest.Ints(be, 2, -32768, -1, 5), []int64{-32768, -1, 5}},
+		{"<i4", npztest.Ints(le, 4, vals...), vals},
+		{">i4", npztest.Ints(be, 4, -1<<31, 1<<31-1), []int64{-1 << 31, 1<<31 - 1}},
+		{"<u4", npztest.Ints(le, 4, 1<<32-1), []int64{1<<32 - 1}},
+		{">u4", npztest.Ints(be, 4, vals...), vals},
+		{"<i8", npztest.Ints(le, 8, vals...), vals},
+		{">i8", npztest.Ints(be, 8, -1<<53, 1<<53), []int64{-1 << 53, 1 << 53}},
+		{"<u8", npztest.Ints(le, 8, 1<<53), []int64{1 << 53}},
+		{">u8", npztest.Ints(be, 8, vals...), vals},
 	}
 	for _, tc := range tests {
 		shape := FormatShape([]int{len(tc.want)})
@@ -92,7 +76,7 @@ func TestReadNumericDtypes(t *testing.T) {
 func TestReadNumericFortran(t *testing.T) {
 	// A (2, 3) int32 array [[0 1 2] [3 4 5]] in Fortran order is 0 3 1 4 2 5.
 	dict := "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }"
-	a, err := readOne(t, npyBytes(dict, ints(binary.LittleEndian, 4, 0, 3, 1, 4, 2, 5)), testLimit)
+	a, err := readOne(t, npyBytes(dict, npztest.Ints(binary.LittleEndian, 4, 0, 3, 1, 4, 2, 5)), testLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +93,13 @@ func TestReadNumericErrors(t *testing.T) {
 		limit int64
 		want  []string
 	}{
-		{"int64 beyond 2^53", npyBytes(dictFor("<i8", "(2, 2)"), ints(le, 8, 0, 1, 1<<53+1, 0)), testLimit,
+		{"int64 beyond 2^53", npyBytes(dictFor("<i8", "(2, 2)"), npztest.Ints(le, 8, 0, 1, 1<<53+1, 0)), testLimit,
 			[]string{`array "a"`, "element (1, 0)", "9007199254740993", "2^53"}},
-		{"int64 below -2^53", npyBytes(dictFor(">i8", "(3,)"), ints(binary.BigEndian, 8, 0, 0, -1<<53-1)), testLimit,
+		{"int64 below -2^53", npyBytes(dictFor(">i8", "(3,)"), npztest.Ints(binary.BigEndian, 8, 0, 0, -1<<53-1)), testLimit,
 			[]string{"element (2,)", "-9007199254740993"}},
-		{"uint64 max", npyBytes(dictFor("<u8", "(1,)"), ints(le, 8, -1)), testLimit,
+		{"uint64 max", npyBytes(dictFor("<u8", "(1,)"), npztest.Ints(le, 8, -1)), testLimit,
 			[]string{"element (0,)", "18446744073709551615"}},
-		{"fortran element", npyBytes("{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3), }", ints(le, 8, 0, 0, 0, 1<<60, 0, 0)), testLimit,
+		{"fortran element", npyBytes("{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3), }", npztest.Ints(le, 8, 0, 0, 0, 1<<60, 0, 0)), testLimit,
 			[]string{"element (1, 1)"}},
 		{"bool byte 2", npyBytes(dictFor("|b1", "(3,)"), []byte{0, 1, 2}), testLimit,
 			[]string{"element (2,)", "bool byte 2"}},
