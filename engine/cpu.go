@@ -27,7 +27,7 @@ var _ Backend = (*CPU)(nil)
 // training set and parameters in that precision and the passes over them.
 type network interface {
 	name() string
-	load(x, y *mat.Dense, p Params)
+	load(m Model, x, y *mat.Dense, p Params)
 	step(b Batch, order []int, lr float64, eval bool) Eval
 	evaluate() Eval
 	params() Params
@@ -50,11 +50,11 @@ func (c *CPU) Sync() error { return nil }
 
 // Load keeps copies of the data and parameters.
 func (c *CPU) Load(m Model, x, y *mat.Dense, p Params) error {
-	if err := CheckLoad("cpu backend", m, x, y, p, []Activation{Tanh}, []Output{Sigmoid}, []Optimizer{SGD}); err != nil {
+	if err := CheckLoad("cpu backend", m, x, y, p, []Activation{Tanh, ReLU}, []Output{Sigmoid, Softmax}, []Optimizer{SGD, Momentum, Adam}); err != nil {
 		return err
 	}
 	c.x, c.y, c.order = mat.DenseCopyOf(x), mat.DenseCopyOf(y), nil
-	c.net.load(c.x, c.y, p)
+	c.net.load(m, c.x, c.y, p)
 	return nil
 }
 
@@ -104,11 +104,14 @@ type precision[T cpuFloat, G any] struct {
 	gemm         func(tA, tB blas.Transpose, alpha T, a, b G, beta T, c G)
 	biasTanh     func(z G, bias []T, out G)
 	biasSigmoid  func(z G, bias []T, out G)
+	biasReLU     func(z G, bias []T, out G)
+	biasSoftmax  func(z G, bias []T, out G)
 	sub          func(a, b, out G)
 	tanhBackward func(da, a, out G)
+	reluBackward func(da, a, out G)
 	rowSums      func(a G, scale T, out []T)
 	cost         func(z, y G) float64
-	sgd          func(w, dw G, lr T)
+	softmaxCost  func(z, y G) float64
 	sgdVec       func(w, dw []T, lr T)
 	// view returns the rows×cols matrix of data with the given stride.
 	view func(rows, cols, stride int, data []T) G
@@ -124,8 +127,10 @@ type precision[T cpuFloat, G any] struct {
 
 var float64Ops = &precision[float64, blas64.General]{
 	name: "float64", gemm: cpuref.Gemm, biasTanh: cpuref.BiasTanh, biasSigmoid: cpuref.BiasSigmoid,
-	sub: cpuref.Sub, tanhBackward: cpuref.TanhBackward, rowSums: cpuref.RowSums,
-	cost: cpuref.CostFromLogits, sgd: cpuref.SGD, sgdVec: cpuref.SGDVec,
+	biasReLU: cpuref.BiasReLU, biasSoftmax: cpuref.BiasSoftmax,
+	sub: cpuref.Sub, tanhBackward: cpuref.TanhBackward, reluBackward: cpuref.ReLUBackward,
+	rowSums: cpuref.RowSums, cost: cpuref.CostFromLogits, softmaxCost: cpuref.SoftmaxCost,
+	sgdVec: cpuref.SGDVec,
 	view: func(r, c, s int, d []float64) blas64.General {
 		return blas64.General{Rows: r, Cols: c, Stride: s, Data: d}
 	},
@@ -140,8 +145,10 @@ var float64Ops = &precision[float64, blas64.General]{
 
 var float32Ops = &precision[float32, blas32.General]{
 	name: "float32", gemm: cpuref.Gemm32, biasTanh: cpuref.BiasTanh32, biasSigmoid: cpuref.BiasSigmoid32,
-	sub: cpuref.Sub32, tanhBackward: cpuref.TanhBackward32, rowSums: cpuref.RowSums32,
-	cost: cpuref.CostFromLogits32, sgd: cpuref.SGD32, sgdVec: cpuref.SGDVec32,
+	biasReLU: cpuref.BiasReLU32, biasSoftmax: cpuref.BiasSoftmax32,
+	sub: cpuref.Sub32, tanhBackward: cpuref.TanhBackward32, reluBackward: cpuref.ReLUBackward32,
+	rowSums: cpuref.RowSums32, cost: cpuref.CostFromLogits32, softmaxCost: cpuref.SoftmaxCost32,
+	sgdVec: cpuref.SGDVec32,
 	view: func(r, c, s int, d []float32) blas32.General {
 		return blas32.General{Rows: r, Cols: c, Stride: s, Data: d}
 	},
@@ -190,27 +197,38 @@ func (o *precision[T, G]) params(w []G, b [][]T) Params {
 // layer l, and logits the output layer's pre-activation (bias included).
 type pass[T cpuFloat, G any] struct {
 	ops    *precision[T, G]
+	model  Model
+	w      []G // the weights, for the L2 penalty
 	a      []G
 	logits G
 }
 
-// forward runs the network of weights w and biases b on x.
-func (o *precision[T, G]) forward(w []G, b [][]T, x G) pass[T, G] {
+// forward runs the network model with weights w and biases b on x.
+func (o *precision[T, G]) forward(model Model, w []G, b [][]T, x G) pass[T, G] {
 	_, m := o.dims(x)
-	f := pass[T, G]{ops: o, a: []G{x}}
+	f := pass[T, G]{ops: o, model: model, w: w, a: []G{x}}
 	last := len(w) - 1
 	for l := range w {
 		rows := len(b[l])
 		z := o.zeros(rows, m)
 		o.gemm(blas.NoTrans, blas.NoTrans, 1, w[l], f.a[l], 0, z)
 		a := o.zeros(rows, m)
-		if l < last {
+		switch {
+		case l < last && model.Hidden == ReLU:
+			o.biasReLU(z, b[l], a)
+		case l < last:
 			o.biasTanh(z, b[l], a)
-		} else {
-			o.biasSigmoid(z, b[l], a)
+		default:
+			if model.Output == Softmax {
+				o.biasSoftmax(z, b[l], a)
+			} else {
+				o.biasSigmoid(z, b[l], a)
+			}
 			zd := o.data(z)
-			for j := range m {
-				zd[j] += b[l][0]
+			for i := range rows {
+				for j := range m {
+					zd[i*m+j] += b[l][i]
+				}
 			}
 			f.logits = z
 		}
@@ -222,33 +240,65 @@ func (o *precision[T, G]) forward(w []G, b [][]T, x G) pass[T, G] {
 // eval returns the cost (from the logits) and the accuracy against y.
 func (f pass[T, G]) eval(y *mat.Dense) Eval { return f.evalOn(f.ops.fromDense(y)) }
 
-// evalOn is eval with the labels in the pass's precision.
+// evalOn is eval with the labels in the pass's precision. The cost includes
+// the L2 penalty λ/(2m)·Σ‖W‖² of the weights the pass ran with.
 func (f pass[T, G]) evalOn(y G) Eval {
 	o := f.ops
-	_, m := o.dims(f.logits)
+	k, m := o.dims(f.logits)
 	z, yd := o.data(f.logits), o.data(y)
 	right := 0
-	for j := range m {
-		if (z[j] > 0) == (yd[j] > 0.5) {
-			right++
+	var cost float64
+	if f.model.Output == Softmax {
+		for j := range m {
+			best, label := 0, 0
+			for i := 1; i < k; i++ {
+				if z[i*m+j] > z[best*m+j] {
+					best = i
+				}
+				if yd[i*m+j] > yd[label*m+j] {
+					label = i
+				}
+			}
+			if best == label {
+				right++
+			}
 		}
+		cost = o.softmaxCost(f.logits, y)
+	} else {
+		for j := range m {
+			if (z[j] > 0) == (yd[j] > 0.5) {
+				right++
+			}
+		}
+		cost = o.cost(f.logits, y)
 	}
-	return Eval{Cost: o.cost(f.logits, y), Accuracy: float64(right) / float64(m)}
+	if f.model.L2 != 0 {
+		var sq float64
+		for _, w := range f.w {
+			sq += cpuref.SumSquares(o.data(w))
+		}
+		cost += f.model.L2 / (2 * float64(m)) * sq
+	}
+	return Eval{Cost: cost, Accuracy: float64(right) / float64(m)}
 }
 
 // backward returns the gradients of the cost with respect to the weights w
-// and the biases.
+// (the L2 term included) and the biases.
 func (o *precision[T, G]) backward(w []G, f pass[T, G], y G) (dw []G, db [][]T) {
 	L := len(w)
 	_, m := o.dims(f.a[0])
 	scale := 1 / T(m)
 	dw, db = make([]G, L), make([][]T, L)
-	dz := o.zeros(1, m)
+	k, _ := o.dims(f.a[L])
+	dz := o.zeros(k, m)
 	o.sub(f.a[L], y, dz)
 	for l := L - 1; l >= 0; l-- {
 		rows, cols := o.dims(w[l])
 		dw[l] = o.zeros(rows, cols)
 		o.gemm(blas.NoTrans, blas.Trans, scale, dz, f.a[l], 0, dw[l])
+		if f.model.L2 != 0 {
+			cpuref.AddScaled(o.data(dw[l]), o.data(w[l]), f.model.L2/float64(m))
+		}
 		db[l] = make([]T, rows)
 		o.rowSums(dz, scale, db[l])
 		if l == 0 {
@@ -256,7 +306,11 @@ func (o *precision[T, G]) backward(w []G, f pass[T, G], y G) (dw []G, db [][]T) 
 		}
 		da := o.zeros(cols, m)
 		o.gemm(blas.Trans, blas.NoTrans, 1, w[l], dz, 0, da)
-		o.tanhBackward(da, f.a[l], da)
+		if f.model.Hidden == ReLU {
+			o.reluBackward(da, f.a[l], da)
+		} else {
+			o.tanhBackward(da, f.a[l], da)
+		}
 		dz = da
 	}
 	return dw, db
@@ -264,70 +318,113 @@ func (o *precision[T, G]) backward(w []G, f pass[T, G], y G) (dw []G, db [][]T) 
 
 // hostNet is the network of a CPU backend in one precision.
 type hostNet[T cpuFloat, G any] struct {
-	ops  *precision[T, G]
-	x, y G
-	w    []G
-	b    [][]T
+	ops   *precision[T, G]
+	model Model
+	x, y  G
+	w     []G
+	b     [][]T
+	// slotW[k][l] and slotB[k][l] are the optimizer's k-th tensor of layer
+	// l's weights and biases; steps counts the updates applied.
+	slotW [][]G
+	slotB [][][]T
+	steps int
 }
 
 func (h *hostNet[T, G]) name() string {
 	return fmt.Sprintf("cpu %s (%s)", h.ops.name, blasName(h.ops.blas()))
 }
 
-// load takes x, y and a copy of p; the float64 network shares x and y.
-func (h *hostNet[T, G]) load(x, y *mat.Dense, p Params) {
+// load takes x, y and a copy of p with its optimizer state (zeros when
+// fresh); the float64 network shares x and y.
+func (h *hostNet[T, G]) load(m Model, x, y *mat.Dense, p Params) {
+	h.model = m
 	h.x, h.y = h.ops.fromDense(x), h.ops.fromDense(y)
 	h.w, h.b = h.ops.layers(p.Clone())
+	slots := p.Opt.Slots
+	if len(slots) == 0 {
+		slots = zeroSlots(p, m.Optimizer.Slots())
+	}
+	h.slotW, h.slotB, h.steps = nil, nil, p.Opt.Steps
+	for _, s := range slots {
+		w, b := h.ops.layers(s.Clone())
+		h.slotW, h.slotB = append(h.slotW, w), append(h.slotB, b)
+	}
 }
 
 // batch returns the examples of b, in the given order when there is one.
 func (h *hostNet[T, G]) batch(b Batch, order []int) (x, y G) {
 	o := h.ops
 	nx, m := o.dims(h.x)
+	k, _ := o.dims(h.y)
 	xd, yd := o.data(h.x), o.data(h.y)
 	if order == nil {
 		if b.Offset == 0 && b.Size == m {
 			return h.x, h.y
 		}
-		return o.view(nx, b.Size, m, xd[b.Offset:]), o.view(1, b.Size, m, yd[b.Offset:])
+		return o.view(nx, b.Size, m, xd[b.Offset:]), o.view(k, b.Size, m, yd[b.Offset:])
 	}
-	x, y = o.zeros(nx, b.Size), o.zeros(1, b.Size)
+	x, y = o.zeros(nx, b.Size), o.zeros(k, b.Size)
 	bx, by := o.data(x), o.data(y)
 	for j := range b.Size {
 		src := order[b.Offset+j]
 		for i := range nx {
 			bx[i*b.Size+j] = xd[i*m+src]
 		}
-		by[j] = yd[src]
+		for i := range k {
+			by[i*b.Size+j] = yd[i*m+src]
+		}
 	}
 	return x, y
 }
 
 func (h *hostNet[T, G]) step(b Batch, order []int, lr float64, eval bool) Eval {
 	x, y := h.batch(b, order)
-	f := h.ops.forward(h.w, h.b, x)
+	f := h.ops.forward(h.model, h.w, h.b, x)
 	var e Eval
 	if eval {
 		e = f.evalOn(y)
 	}
 	dw, db := h.ops.backward(h.w, f, y)
+	h.steps++
 	for l := range h.w {
-		h.ops.sgd(h.w[l], dw[l], T(lr))
-		h.ops.sgdVec(h.b[l], db[l], T(lr))
+		h.update(h.ops.data(h.w[l]), h.ops.data(dw[l]), lr, func(k int) []T { return h.ops.data(h.slotW[k][l]) })
+		h.update(h.b[l], db[l], lr, func(k int) []T { return h.slotB[k][l] })
 	}
 	return e
 }
 
-func (h *hostNet[T, G]) evaluate() Eval {
-	return h.ops.forward(h.w, h.b, h.x).evalOn(h.y)
+// update applies the model's optimizer to the parameter p with gradient g;
+// slot returns the optimizer's k-th tensor of that parameter.
+func (h *hostNet[T, G]) update(p, g []T, lr float64, slot func(k int) []T) {
+	hy := h.model.Hyper
+	switch h.model.Optimizer {
+	case Momentum:
+		cpuref.Momentum(p, g, slot(0), lr, hy.Momentum)
+	case Adam:
+		cpuref.Adam(p, g, slot(0), slot(1), lr, hy.Beta1, hy.Beta2, hy.Eps, h.steps)
+	default:
+		h.ops.sgdVec(p, g, T(lr))
+	}
 }
 
-func (h *hostNet[T, G]) params() Params { return h.ops.params(h.w, h.b) }
+func (h *hostNet[T, G]) evaluate() Eval {
+	return h.ops.forward(h.model, h.w, h.b, h.x).evalOn(h.y)
+}
 
-// forward runs the network p on x in float64 with the reference ops.
-func forward(p Params, x *mat.Dense) pass[float64, blas64.General] {
+func (h *hostNet[T, G]) params() Params {
+	p := h.ops.params(h.w, h.b)
+	p.Opt.Steps = h.steps
+	for k := range h.slotW {
+		p.Opt.Slots = append(p.Opt.Slots, h.ops.params(h.slotW[k], h.slotB[k]))
+	}
+	return p
+}
+
+// forward runs the network model with parameters p on x in float64 with the
+// reference ops.
+func forward(model Model, p Params, x *mat.Dense) pass[float64, blas64.General] {
 	w, b := float64Ops.layers(p)
-	return float64Ops.forward(w, b, x.RawMatrix())
+	return float64Ops.forward(model, w, b, x.RawMatrix())
 }
 
 // backward returns the float64 reference gradients of the cost of the
@@ -355,18 +452,19 @@ func CheckOrder(perm []int, m int) error {
 	return nil
 }
 
-// Predict returns the output probabilities A2 (one per column of x) of the
-// network p, computed in float64 by the reference ops.
-func Predict(p Params, x *mat.Dense) ([]float64, error) {
-	if err := p.Validate(); err != nil {
+// Predict returns the output probabilities A_L of the network model with
+// parameters p on every column of x, computed in float64 by the reference
+// ops: 1×m for the sigmoid output, K×m for the softmax.
+func Predict(model Model, p Params, x *mat.Dense) (*mat.Dense, error) {
+	if err := model.Check(p); err != nil {
 		return nil, err
 	}
 	nx, _ := x.Dims()
-	if _, c := p.W[0].Dims(); c != nx {
-		return nil, fmt.Errorf("the model expects %d features, the data has %d", c, nx)
+	if nx != model.Sizes[0] {
+		return nil, fmt.Errorf("the model expects %d features, the data has %d", model.Sizes[0], nx)
 	}
-	f := forward(p, x)
-	return append([]float64(nil), f.a[len(f.a)-1].Data...), nil
+	f := forward(model, p, x)
+	return float64Ops.toDense(f.a[len(f.a)-1]), nil
 }
 
 // Steps runs n full-batch iterations, one Step each.

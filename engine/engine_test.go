@@ -192,7 +192,7 @@ func TestModelValidate(t *testing.T) {
 	if err := NewModel(3, 4).Check(p); err == nil {
 		t.Error("parameters of 2 features passed as those of a 3-feature model")
 	}
-	if _, err := ModelOf(p, 2, []int{5}); err == nil || !strings.Contains(err.Error(), "[5] asked for, the parameters have [4]") {
+	if _, err := ModelOf(p, 2, []int{5}, NewModel(2, 4)); err == nil || !strings.Contains(err.Error(), "[5] asked for, the parameters have [4]") {
 		t.Errorf("ModelOf with other hidden sizes: %v", err)
 	}
 }

@@ -9,9 +9,78 @@ import (
 
 // Params are the weights and biases of every layer, W[l] of shape
 // n_{l+1}×n_l and B[l] of shape n_{l+1}×1 (layer 0 is the first hidden
-// layer).
+// layer), with the optimizer's state, so that a run saved and resumed
+// continues as if it had not stopped.
 type Params struct {
 	W, B []*mat.Dense
+	// Opt is the optimizer's state; the zero value is a fresh start.
+	Opt OptState
+}
+
+// OptState is what a stateful optimizer carries from one update to the
+// next.
+type OptState struct {
+	// Steps is the number of updates applied so far (Adam's t before the
+	// next update).
+	Steps int
+	// Slots are the optimizer's tensors, each shaped like the weights and
+	// biases (their Opt unused): Momentum's velocity, or Adam's first and
+	// second moments, in that order. None means zeros, a fresh start.
+	Slots []Params
+}
+
+// Fresh reports whether the state is that of an optimizer that has not
+// run.
+func (s OptState) Fresh() bool { return s.Steps == 0 && len(s.Slots) == 0 }
+
+// check reports whether s is a state optimizer o can resume from, for the
+// parameters p: fresh, or o's number of slots, each of p's shapes, finite.
+func (s OptState) check(o Optimizer, p Params) error {
+	if s.Steps < 0 {
+		return fmt.Errorf("optimizer state: step %d, want ≥ 0", s.Steps)
+	}
+	if len(s.Slots) == 0 {
+		return nil
+	}
+	if len(s.Slots) != o.Slots() {
+		return fmt.Errorf("optimizer state of %d tensors per parameter, the %v optimizer keeps %d", len(s.Slots), o, o.Slots())
+	}
+	for k, slot := range s.Slots {
+		if len(slot.W) != len(p.W) || len(slot.B) != len(p.B) {
+			return fmt.Errorf("optimizer state %d: %d layers, the parameters have %d", k+1, len(slot.W), len(p.W))
+		}
+		for l := range p.W {
+			for _, pair := range [][2]*mat.Dense{{slot.W[l], p.W[l]}, {slot.B[l], p.B[l]}} {
+				if pair[0] == nil {
+					return fmt.Errorf("optimizer state %d: layer %d missing", k+1, l+1)
+				}
+				r, c := pair[0].Dims()
+				pr, pc := pair[1].Dims()
+				if r != pr || c != pc {
+					return fmt.Errorf("optimizer state %d: layer %d is %d×%d, its parameter %d×%d", k+1, l+1, r, c, pr, pc)
+				}
+				for _, v := range pair[0].RawMatrix().Data {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						return fmt.Errorf("optimizer state %d: layer %d holds a non-finite value", k+1, l+1)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// zeroSlots returns n slots of zeros shaped like p.
+func zeroSlots(p Params, n int) []Params {
+	out := make([]Params, n)
+	for k := range out {
+		for l := range p.W {
+			r, c := p.W[l].Dims()
+			out[k].W = append(out[k].W, mat.NewDense(r, c, nil))
+			out[k].B = append(out[k].B, mat.NewDense(r, 1, nil))
+		}
+	}
+	return out
 }
 
 // Normal is a source of standard normal draws.
@@ -75,7 +144,7 @@ func (s Scale) factor(fanIn int) float64 {
 	return 0.01
 }
 
-// initParams returns parameters for layer sizes [n_x, n_1, …, 1]: W_l
+// initParams returns parameters for layer sizes [n_x, n_1, …, n_L]: W_l
 // drawn row by row as N(0, 1) times the scale's factor, b_l = 0.
 func initParams(sizes []int, scale Scale, rng Normal) (Params, error) {
 	if err := checkSizes(sizes); err != nil {
@@ -112,8 +181,7 @@ func (p Params) Sizes() []int {
 	return sizes
 }
 
-// Validate checks that the shapes chain, the output is one unit, and every
-// value is finite.
+// Validate checks that the shapes chain and every value is finite.
 func (p Params) Validate() error {
 	if len(p.W) == 0 || len(p.W) != len(p.B) {
 		return fmt.Errorf("parameters: %d weight and %d bias matrices", len(p.W), len(p.B))
@@ -136,18 +204,19 @@ func (p Params) Validate() error {
 			}
 		}
 	}
-	if out, _ := p.W[len(p.W)-1].Dims(); out != 1 {
-		return fmt.Errorf("parameters: the output layer has %d units, want 1", out)
-	}
 	return nil
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy, optimizer state included.
 func (p Params) Clone() Params {
 	var q Params
 	for l := range p.W {
 		q.W = append(q.W, mat.DenseCopyOf(p.W[l]))
 		q.B = append(q.B, mat.DenseCopyOf(p.B[l]))
+	}
+	q.Opt.Steps = p.Opt.Steps
+	for _, s := range p.Opt.Slots {
+		q.Opt.Slots = append(q.Opt.Slots, s.Clone())
 	}
 	return q
 }
@@ -160,9 +229,6 @@ func checkSizes(sizes []int) error {
 		if s <= 0 {
 			return fmt.Errorf("layer sizes %v: size %d is %d, want > 0", sizes, i, s)
 		}
-	}
-	if sizes[len(sizes)-1] != 1 {
-		return fmt.Errorf("layer sizes %v: the output layer must have 1 unit", sizes)
 	}
 	return nil
 }

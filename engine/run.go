@@ -52,34 +52,34 @@ func (s Seed) Shuffle() func(m int) []int { return nprand.New(uint32(s + 2)).Per
 
 // Prediction is what a model says of a set of examples.
 type Prediction struct {
-	// Probs are the output probabilities A_L, one per example.
-	Probs []float64
-	// Classes are the predicted classes: 1 where Probs > 0.5, else 0.
+	// Probs are the output probabilities A_L: 1×m for the sigmoid output
+	// (the probability of class 1), K×m for the softmax (one per class).
+	Probs *mat.Dense
+	// Classes are the predicted classes: for the sigmoid output 1 where
+	// the probability exceeds 0.5, else 0; for the softmax the most
+	// probable class.
 	Classes []int
 	// Accuracy is the fraction of Classes equal to the labels; NaN when
 	// there were no labels.
 	Accuracy float64
 }
 
-// Classify predicts the class of every column of x with parameters p, in
-// float64, and scores it against the labels y (1×m, 0 or 1) when y is not
-// nil.
-func Classify(p Params, x, y *mat.Dense) (Prediction, error) {
-	probs, err := Predict(p, x)
+// Classify predicts the class of every column of x with the network model
+// of parameters p, in float64, and scores it against the class labels y
+// (1×m: 0 or 1 for the sigmoid output, 0 … K−1 for the softmax) when y is
+// not nil.
+func Classify(model Model, p Params, x, y *mat.Dense) (Prediction, error) {
+	probs, err := Predict(model, p, x)
 	if err != nil {
 		return Prediction{}, err
 	}
-	pr := Prediction{Probs: probs, Classes: make([]int, len(probs)), Accuracy: math.NaN()}
-	for j, v := range probs {
-		if v > 0.5 {
-			pr.Classes[j] = 1
-		}
-	}
+	_, m := probs.Dims()
+	pr := Prediction{Probs: probs, Classes: ClassOf(probs), Accuracy: math.NaN()}
 	if y == nil {
 		return pr, nil
 	}
-	if r, c := y.Dims(); r != 1 || c != len(probs) {
-		return Prediction{}, fmt.Errorf("labels are %d×%d, want 1×%d", r, c, len(probs))
+	if r, c := y.Dims(); r != 1 || c != m {
+		return Prediction{}, fmt.Errorf("labels are %d×%d, want 1×%d", r, c, m)
 	}
 	right := 0
 	for j, class := range pr.Classes {
@@ -87,6 +87,22 @@ func Classify(p Params, x, y *mat.Dense) (Prediction, error) {
 			right++
 		}
 	}
-	pr.Accuracy = float64(right) / float64(len(probs))
+	pr.Accuracy = float64(right) / float64(m)
 	return pr, nil
+}
+
+// Evaluate returns the cost and accuracy of the network model with
+// parameters p on the examples x with labels y in the form the model trains
+// on (CheckData), in float64 by the reference ops, without the L2 penalty:
+// the held-out score Train logs.
+func Evaluate(model Model, p Params, x, y *mat.Dense) (Eval, error) {
+	if err := model.Check(p); err != nil {
+		return Eval{}, err
+	}
+	if err := model.CheckData(x, y); err != nil {
+		return Eval{}, err
+	}
+	plain := model
+	plain.L2 = 0
+	return forward(plain, p, x).eval(y), nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Config sets up a training run.
@@ -15,13 +17,20 @@ type Config struct {
 	LogEvery int     // evaluate the cost every this many updates (and at step 0)
 	// Shuffle, when Batch is set, returns the example order of each epoch.
 	Shuffle func(m int) []int
+	// Val, when set, scores the parameters of every evaluated step on
+	// held-out examples (Holdout makes one); the records carry its answer.
+	Val func(Params) (Eval, error)
+	// EarlyStop, when positive, stops the run after this many evaluated
+	// steps in a row without a held-out cost below the best so far, and the
+	// run returns the best parameters. It needs Val.
+	EarlyStop int
 }
 
 // ConfigError is Config.Validate's error: the field at fault (as named in
 // Config), its value and what is wrong with it, so that a command can name
 // its own flag.
 type ConfigError struct {
-	Field  string // Iters, LR, Batch, LogEvery or Shuffle
+	Field  string // Iters, LR, Batch, LogEvery, Shuffle or EarlyStop
 	Value  any
 	Reason string
 }
@@ -47,6 +56,10 @@ func (c Config) Validate(m int) error {
 		return bad("Batch", c.Batch, fmt.Sprintf("the data has only %d examples", m))
 	case m > 0 && c.Batch > 0 && c.Batch < m && c.Shuffle == nil:
 		return bad("Batch", c.Batch, "mini-batches need a Shuffle")
+	case c.EarlyStop < 0:
+		return bad("EarlyStop", c.EarlyStop, "must not be negative")
+	case c.EarlyStop > 0 && c.Val == nil:
+		return bad("EarlyStop", c.EarlyStop, "early stopping needs held-out data (Val)")
 	}
 	return nil
 }
@@ -57,6 +70,10 @@ func (c Config) Validate(m int) error {
 type Record struct {
 	Step int `json:"step"`
 	Eval
+	// ValCost and ValAccuracy are the same parameters' score on the
+	// held-out examples (Config.Val), without the L2 penalty; nil without.
+	ValCost     *float64 `json:"val_loss,omitempty"`
+	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
 }
 
 // Hooks observe a run. Any may be nil.
@@ -81,6 +98,11 @@ type Result struct {
 	Diverged     bool
 	DivergedAt   int
 	DivergedCost float64
+	// Best is the record of the lowest held-out cost when Config.Val was
+	// set (nil otherwise); with Config.EarlyStop, Params and Final are
+	// those of Best. StoppedEarly is set when EarlyStop ended the run.
+	Best         *Record
+	StoppedEarly bool
 }
 
 // chunkTime is the work Train queues on a backend before it waits for it
@@ -112,7 +134,8 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		batch = m
 	}
 	var res Result
-	var good, candidate Params
+	var good, candidate, best Params
+	sinceBest := 0
 	loss := math.NaN()
 	limit := math.Inf(1) // set by the first evaluation
 	start := time.Now()
@@ -131,22 +154,43 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		res.Diverged, res.DivergedAt, res.DivergedCost, res.Params = true, s, cost, good
 		res.Steps, res.Elapsed = s, time.Since(start)
 	}
-	evaluated := func(s int, e Eval) bool {
+	// evaluated takes the evaluation e of step s, whose parameters the
+	// last snapshot holds, and reports whether training goes on.
+	evaluated := func(s int, e Eval) (bool, error) {
 		if !finite(e.Cost) || e.Cost > limit {
 			diverged(s, e.Cost)
-			return false
+			return false, nil
 		}
 		if len(res.Records) == 0 {
 			limit = divergeFactor * max(e.Cost, math.Ln2)
 		}
 		good = candidate
 		r := Record{Step: s, Eval: e}
+		more := true
+		if cfg.Val != nil {
+			v, err := cfg.Val(candidate)
+			if err != nil {
+				return false, fmt.Errorf("step %d: held-out evaluation: %w", s, err)
+			}
+			r.ValCost, r.ValAccuracy = &v.Cost, &v.Accuracy
+			if res.Best == nil || v.Cost < *res.Best.ValCost {
+				rb := r
+				res.Best, best, sinceBest = &rb, candidate, 0
+			} else {
+				sinceBest++
+				more = cfg.EarlyStop == 0 || sinceBest < cfg.EarlyStop
+			}
+		}
 		res.Records = append(res.Records, r)
 		loss = e.Cost
 		if hooks.Log != nil {
 			hooks.Log(r)
 		}
-		return true
+		if !more {
+			res.StoppedEarly, res.Steps, res.Elapsed = true, s, time.Since(start)
+			res.Params, res.Final = best, res.Best.Eval
+		}
+		return more, nil
 	}
 	// step runs update s on its own (mini-batches) and reports whether
 	// training goes on.
@@ -168,7 +212,10 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		if err != nil {
 			return false, fmt.Errorf("step %d: %w", s, err)
 		}
-		return !eval || evaluated(s, e), nil
+		if !eval {
+			return true, nil
+		}
+		return evaluated(s, e)
 	}
 	// steps runs the full-batch updates s … end−1, of which only s may be
 	// evaluated, and reports whether training goes on.
@@ -189,7 +236,7 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 		if len(evals) != 1 {
 			return false, fmt.Errorf("step %d: the backend returned %d evaluations, want 1", s, len(evals))
 		}
-		return evaluated(s, evals[0]), nil
+		return evaluated(s, evals[0])
 	}
 
 	// failed returns err with the last good parameters, those before the
@@ -249,14 +296,42 @@ func Train(ctx context.Context, b Backend, m int, cfg Config, hooks Hooks) (Resu
 	}
 	res.Final = final
 	r := Record{Step: res.Steps, Eval: final}
+	if res.Params, err = b.Params(); err != nil {
+		return failed(fmt.Errorf("read parameters: %w", err))
+	}
+	if cfg.Val != nil {
+		v, err := cfg.Val(res.Params)
+		if err != nil {
+			return failed(fmt.Errorf("final held-out evaluation: %w", err))
+		}
+		r.ValCost, r.ValAccuracy = &v.Cost, &v.Accuracy
+		if res.Best == nil || v.Cost < *res.Best.ValCost {
+			rb := r
+			res.Best, best = &rb, res.Params
+		}
+	}
 	res.Records = append(res.Records, r)
 	if hooks.Log != nil {
 		hooks.Log(r)
 	}
-	if res.Params, err = b.Params(); err != nil {
-		return failed(fmt.Errorf("read parameters: %w", err))
+	if cfg.EarlyStop > 0 {
+		res.Params, res.Final = best, res.Best.Eval
 	}
 	return res, nil
+}
+
+// Holdout returns a Config.Val that scores parameters of model on the
+// held-out examples x with labels y, given in the form the model trains on
+// (Model.CheckData), in float64 on the host (Evaluate), after checking the
+// data once.
+func Holdout(model Model, x, y *mat.Dense) (func(Params) (Eval, error), error) {
+	if err := model.Validate(); err != nil {
+		return nil, err
+	}
+	if err := model.CheckData(x, y); err != nil {
+		return nil, fmt.Errorf("held-out data: %w", err)
+	}
+	return func(p Params) (Eval, error) { return Evaluate(model, p, x, y) }, nil
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
