@@ -21,10 +21,17 @@
 //
 // # Pieces
 //
-// A Model is data: layer sizes, the hidden activation, the output with its
-// loss, the optimizer, validated in one place (Model.Validate). Backends
-// train what it asks or refuse it in Load (CheckLoad); a new layer kind,
-// loss or optimizer extends the Model, the kernels and the backends.
+// A Model is data: layer sizes, the hidden activation (Tanh, ReLU), the
+// output with its loss (Sigmoid on the binary cross-entropy, Softmax over K
+// classes on the categorical one), the optimizer (SGD, Momentum, Adam, with
+// PyTorch's conventions and their Hyper parameters) and an L2 penalty,
+// validated in one place (Model.Validate). Backends train what it asks or
+// refuse it in Load (CheckLoad); a new layer kind, loss or optimizer
+// extends the Model, the kernels and the backends. Params carry the
+// optimizer's state (OptState), so a run saved and resumed continues
+// exactly. Softmax labels are one-hot columns (OneHot). Config.Val scores
+// each logged step on held-out data (Holdout) and Config.EarlyStop stops
+// when that score stops improving, keeping the best parameters.
 //
 // A Backend runs whole passes: Load, Step (one update, optionally
 // evaluated), Steps (a run of full-batch updates, which the OpenCL backend
