@@ -26,8 +26,10 @@ type footprint struct {
 
 // estimate returns the footprint of training a network of the given layer
 // sizes on m examples with the given backend kind: cpu true for the CPU
-// backend (everything on the host), false for OpenCL.
-func estimate(sizes []int, m int, cpu bool) footprint {
+// backend (everything on the host), false for OpenCL; labels is the rows of
+// Y (1, or K for a softmax output) and slots the optimizer's tensors per
+// parameter.
+func estimate(sizes []int, m int, cpu bool, labels, slots int) footprint {
 	var params, units, largest float64
 	for l := 1; l < len(sizes); l++ {
 		w := float64(sizes[l]) * float64(sizes[l-1])
@@ -35,16 +37,17 @@ func estimate(sizes []int, m int, cpu bool) footprint {
 		units += float64(sizes[l])
 		largest = math.Max(largest, math.Max(w, float64(sizes[l])*float64(m)))
 	}
-	data := (float64(sizes[0]) + 1) * float64(m)
+	data := (float64(sizes[0]) + float64(labels)) * float64(m)
 	largest = math.Max(largest, float64(sizes[0])*float64(m))
 	activations := units * float64(m)
-	host := 8 * (data + 3*params)
+	state := float64(slots) * params
+	host := 8 * (data + 3*(params+state))
 	if cpu {
 		host += 8 * (params + 3*activations)
 	}
 	return footprint{
 		Host:    bytes(host),
-		Device:  bytes(4 * (data + 2*params + 2*activations)),
+		Device:  bytes(4 * (data + 2*params + state + 2*activations)),
 		Largest: bytes(4 * largest),
 	}
 }
@@ -75,7 +78,11 @@ func formatBytes(n int64) string {
 // unknown) or the OpenCL device (nil for the CPU backend) cannot hold, with
 // one line naming the sizes.
 func (m Model) CheckFits(examples int, hostBytes int64, dev *device.Info) error {
-	fp := estimate(m.Sizes, examples, dev == nil)
+	labels := 1
+	if m.Output == Softmax {
+		labels = m.Classes()
+	}
+	fp := estimate(m.Sizes, examples, dev == nil, labels, m.Optimizer.Slots())
 	if hostBytes > 0 && fp.Host > hostBytes {
 		return fmt.Errorf("the network %s on %d examples needs %s of host memory; this machine has %s", m, examples, formatBytes(fp.Host), formatBytes(hostBytes))
 	}
