@@ -176,13 +176,13 @@ func readCSV(name string, r io.Reader, features int) (*Set, error) {
 			cols = len(rec)
 			switch {
 			case features == 0 && cols < 2:
-				return nil, fmt.Errorf("%s: line %d: at least 2 columns needed (features, then a 0/1 label), found %d%s", name, line, cols, separatorHint(rec))
+				return nil, fmt.Errorf("%s: line %d: at least 2 columns needed (features, then a class label), found %d%s", name, line, cols, separatorHint(rec))
 			case features == 0:
 				nx, labelled = cols-1, true
 			case cols == features || cols == features+1:
 				nx, labelled = features, cols == features+1
 			default:
-				return nil, fmt.Errorf("%s: line %d: %d fields, want %d (the features) or %d (the features, then a 0/1 label)%s", name, line, cols, features, features+1, separatorHint(rec))
+				return nil, fmt.Errorf("%s: line %d: %d fields, want %d (the features) or %d (the features, then a class label)%s", name, line, cols, features, features+1, separatorHint(rec))
 			}
 			if isHeader(rec) {
 				if hint := separatorHint(rec); hint != "" {
@@ -210,8 +210,11 @@ func readCSV(name string, r io.Reader, features int) (*Set, error) {
 			}
 			v, err := parseField(field)
 			if labelled && last {
-				if err != nil || (v != 0 && v != 1) {
-					return nil, fmt.Errorf("%s: line %d, column %d: label %q is not 0 or 1%s", name, line, c+1, field, separatorHint(rec))
+				if err != nil || !isClass(v) {
+					return nil, fmt.Errorf("%s: line %d, column %d: label %q is not a class (an integer from 0 to 2^53)%s", name, line, c+1, field, separatorHint(rec))
+				}
+				if v == 0 {
+					v = 0 // not -0
 				}
 				labels = append(labels, v)
 				continue

@@ -106,9 +106,10 @@ func TestNPZLabelErrors(t *testing.T) {
 		y    npztest.Entry
 		want []string
 	}{
-		{"uint8 2", npztest.Entry{Key: "Y", Descr: "|u1", Shape: "(4,)", Payload: []byte{0, 1, 2, 1}}, []string{`array "Y"`, "label 2 of example 2", "not 0 or 1"}},
-		{"int8 -1", npztest.Entry{Key: "Y", Descr: "|i1", Shape: "(1, 4)", Payload: npztest.Ints(le, 1, 0, -1, 0, 1)}, []string{"label -1 of example 1"}},
-		{"int64 255", npztest.Entry{Key: "Y", Descr: ">i8", Shape: "(4,)", Payload: npztest.Ints(binary.BigEndian, 8, 0, 0, 0, 255)}, []string{"label 255 of example 3"}},
+		{"int8 -1", npztest.Entry{Key: "Y", Descr: "|i1", Shape: "(1, 4)", Payload: npztest.Ints(le, 1, 0, -1, 0, 1)}, []string{"label -1 of example 1", "not a class"}},
+		{"int64 -255", npztest.Entry{Key: "Y", Descr: ">i8", Shape: "(4,)", Payload: npztest.Ints(binary.BigEndian, 8, 0, 0, 0, -255)}, []string{"label -255 of example 3"}},
+		{"float past 2^53", npztest.Entry{Key: "Y", Descr: "<f8", Shape: "(4,)", Payload: npztest.Float64s(0, 1e300, 0, 1)}, []string{"label 1e+300 of example 1", "an integer from 0 to 2^53"}},
+		{"float NaN", npztest.Entry{Key: "Y", Descr: "<f8", Shape: "(4,)", Payload: npztest.Float64s(0, 1, math.NaN(), 1)}, []string{"label NaN of example 2"}},
 		{"int64 beyond 2^53", npztest.Entry{Key: "Y", Descr: "<i8", Shape: "(1, 4)", Payload: npztest.Ints(le, 8, 0, 0, 1<<53+1, 0)},
 			[]string{`array "Y"`, "element (0, 2)", "9007199254740993", "2^53"}},
 		{"uint64 beyond 2^53", npztest.Entry{Key: "Y", Descr: "<u8", Shape: "(4,)", Payload: npztest.Ints(le, 8, 0, -1, 0, 0)},

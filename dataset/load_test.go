@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -38,9 +39,32 @@ func wellFormed(s *Set) error {
 			}
 		}
 	}
+	k := s.Classes()
+	binary := true
 	for j := range m {
-		if v := s.Y.At(0, j); v != 0 && v != 1 {
-			return fmt.Errorf("Y[%d] = %v", j, v)
+		v := s.Y.At(0, j)
+		if !isClass(v) || math.Signbit(v) {
+			return fmt.Errorf("Y[%d] = %v, not a class label", j, v)
+		}
+		if int(v) >= k {
+			return fmt.Errorf("Y[%d] = %v, but Classes() = %d", j, v, k)
+		}
+		binary = binary && (v == 0 || v == 1)
+	}
+	if k < 2 {
+		return fmt.Errorf("Classes() = %d", k)
+	}
+	switch err := s.CheckBinary(); {
+	case binary && err != nil:
+		return fmt.Errorf("CheckBinary refused 0/1 labels: %v", err)
+	case !binary && err == nil:
+		return errors.New("CheckBinary accepted labels other than 0 and 1")
+	case err != nil && strings.Contains(err.Error(), "\n"):
+		return fmt.Errorf("CheckBinary error spans lines: %q", err)
+	}
+	for _, j := range []int{0, m - 1} {
+		if w := s.Where(j); w == "" || strings.Contains(w, "\n") {
+			return fmt.Errorf("Where(%d) = %q", j, w)
 		}
 	}
 	return nil
@@ -82,6 +106,9 @@ func TestReadCSV(t *testing.T) {
 		{"crlf no final newline", "1,2,0\r\n3,4,1", []float64{1, 3, 2, 4}, []float64{0, 1}},
 		{"header with empty name", "x1,,y\n1,2,0\n", []float64{1, 2}, []float64{0}},
 		{"blanks around tabs", "1,\t2\t,0\n", []float64{1, 2}, []float64{0}},
+		{"classes", "1,3\n2,0.0\n3,2.000\n4,1e1\n5, 7 \n", []float64{1, 2, 3, 4, 5}, []float64{3, 0, 2, 10, 7}},
+		{"negative zero label", "1,-0\n2,-0.0\n", []float64{1, 2}, []float64{0, 0}},
+		{"label 2^53", "1,9007199254740992\n", []float64{1}, []float64{1 << 53}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,11 +147,14 @@ func TestReadCSVErrors(t *testing.T) {
 		{"nan", "1,2,0\nnan,2,1\n", []string{"line 2, column 1", `"nan"`, "not finite"}},
 		{"inf", "1,-Inf,0\n", []string{"line 1, column 2", "not finite"}},
 		{"overflow", "1,1e999,0\n", []string{"line 1, column 2", "not finite"}},
-		{"label 2", "1,2,2\n", []string{"line 1, column 3", `label "2" is not 0 or 1`}},
+		{"label 2.5", "1,2,2.5\n", []string{"line 1, column 3", `label "2.5" is not a class (an integer from 0 to 2^53)`}},
+		{"label -1", "1,2,0\n1,2,-1\n", []string{"line 2, column 3", `label "-1" is not a class`}},
+		{"label past 2^53", "1,2,1e300\n", []string{"line 1, column 3", `label "1e300" is not a class`}},
+		{"label inf", "1,2,inf\n", []string{"line 1, column 3", `label "inf" is not a class`}},
 		{"label text", "1,2,0\n1,2,yes\n", []string{"line 2, column 3", `label "yes"`}},
 		{"label nan", "1,2,0\n1,2,NaN\n", []string{"line 2", `label "NaN"`}},
-		{"line after blank", "1,0\n\n2,7\n", []string{"line 3", `label "7"`}},
-		{"line after bom header", "\ufeffx,y\n1,0\n2,5\n", []string{"line 3", `label "5"`}},
+		{"line after blank", "1,0\n\n2,7.5\n", []string{"line 3", `label "7.5"`}},
+		{"line after bom header", "\ufeffx,y\n1,0\n2,-5\n", []string{"line 3", `label "-5"`}},
 		{"bare quote", "1,0\n1,2\"x,0\n", []string{"line 2, column", "bare"}},
 		{"semicolons", "1;2;0\n3;4;1\n", []string{"line 1", "separator must be a comma", "semicolons"}},
 		{"semicolon header", "x1;x2;y\n1;2;0\n", []string{"line 1", "separator must be a comma", "semicolons"}},
@@ -282,7 +312,11 @@ func TestReadNPZErrors(t *testing.T) {
 		{"X rank 3", npzBytes(t, array{"X", []int{1, 2, 3}, x}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"X"`, "rank 3"}},
 		{"Y column", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{3, 1}, y}), fuzzLimit, []string{`"Y"`, "(3, 1)", "want (1, 3) or (3,)"}},
 		{"Y rank 1 too long", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{6}, x}), fuzzLimit, []string{`"Y"`, "(6,)", "want (1, 3) or (3,)"}},
-		{"Y two rows", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{2, 3}, x}), fuzzLimit, []string{`"Y"`, "(2, 3)"}},
+		{"Y two rows, not one-hot", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{2, 3}, x}), fuzzLimit, []string{`"Y"`, "element (1, 0) is 4, want 0 or 1 (one-hot labels)"}},
+		{"Y one-hot of another m", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{3, 2}, x}), fuzzLimit,
+			[]string{`"Y"`, "shape (3, 2), want (1, 3) or (3,) of class labels, or (K, 3) of one-hot labels of K classes, to match X (2, 3)"}},
+		{"Y rank 3", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{1, 1, 3}, y}), fuzzLimit, []string{`"Y"`, "shape (1, 1, 3)"}},
+		{"Y empty one-hot", npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{0, 3}, nil}), fuzzLimit, []string{`"Y"`, "shape (0, 3)"}},
 		{"m disagrees", npzBytes(t, array{"X", []int{3, 2}, x}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"Y"`, "want (1, 2)", "X (3, 2)"}},
 		{"m is zero", npzBytes(t, array{"X", []int{2, 0}, nil}, array{"Y", []int{1, 0}, nil}), fuzzLimit, []string{`"X"`, "m = 0"}},
 		{"no features", npzBytes(t, array{"X", []int{0, 3}, nil}, array{"Y", []int{1, 3}, y}), fuzzLimit, []string{`"X"`, "n_x = 0"}},
@@ -318,6 +352,7 @@ func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte("1,2,0,\n"))
 	f.Add([]byte("\xff\xfe1\x00,\x000\x00"))
 	f.Add([]byte("1,\"2\n\",0\n\n1e39,3,1\n"))
+	f.Add([]byte("x,y\n1,3\n2,0.0\n3,7\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Load's mode, and LoadUnlabelled's for 1 to 3 features.
 		for features := range 4 {
@@ -340,8 +375,41 @@ func FuzzLoadCSV(f *testing.F) {
 			if err := s.CheckFloat32(); err != nil && strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error spans lines: %q", err)
 			}
+			checkSplit(t, s)
 		}
 	})
+}
+
+// checkSplit checks that a set of at least 2 examples splits into two
+// well-formed sets that together hold its examples, with its classes, and
+// that one of fewer examples is refused.
+func checkSplit(t *testing.T, s *Set) {
+	t.Helper()
+	train, val, err := s.Split(0.5, 1)
+	m := s.Examples()
+	if m < 2 {
+		if err == nil {
+			t.Fatalf("split of %d examples accepted", m)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Examples()+val.Examples() != m || train.Features() != s.Features() {
+		t.Fatalf("split of %d×%d into %d×%d and %d×%d", s.Features(), m, train.Features(), train.Examples(), val.Features(), val.Examples())
+	}
+	for _, part := range []*Set{train, val} {
+		if err := wellFormedUnlabelled(part); err != nil {
+			t.Fatal(err)
+		}
+		if s.Y != nil && part.Classes() != s.Classes() {
+			t.Fatalf("a part has %d classes, the set %d", part.Classes(), s.Classes())
+		}
+		if err := part.CheckFloat32(); err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error spans lines: %q", err)
+		}
+	}
 }
 
 func FuzzLoadNPZ(f *testing.F) {
@@ -350,6 +418,8 @@ func FuzzLoadNPZ(f *testing.F) {
 	f.Add(npztest.Archive(f, npztest.Entry{Key: "X", Descr: ">i8", Shape: "(1, 2)", Fortran: true, Payload: make([]byte, 16)},
 		npztest.Entry{Key: "Y", Descr: "<i2", Shape: "(1, 2)", Payload: []byte{1, 0, 0, 0}}))
 	f.Add(npzBytes(f, array{"X", []int{2, 2}, []float64{1, 1e39, 3, 4}}))
+	f.Add(npztest.Archive(f, npztest.Entry{Key: "X", Descr: "|u1", Shape: "(1, 3)", Payload: []byte{1, 2, 3}},
+		npztest.Entry{Key: "Y", Descr: "|u1", Shape: "(2, 3)", Payload: []byte{1, 0, 1, 0, 1, 0}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, features := range []int{0, 2} {
 			r, err := npz.NewReader("t.npz", bytes.NewReader(data), int64(len(data)), fuzzLimit)
@@ -372,6 +442,7 @@ func FuzzLoadNPZ(f *testing.F) {
 			if err := s.CheckFloat32(); err != nil && strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error spans lines: %q", err)
 			}
+			checkSplit(t, s)
 		}
 	})
 }

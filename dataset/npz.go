@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/cltrain/cltrain/internal/npz"
@@ -79,21 +80,66 @@ func readNPZ(name string, r *npz.Reader, features int) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !(len(ys) == 2 && ys[0] == 1 && ys[1] == m) && !(len(ys) == 1 && ys[0] == m) {
-		return nil, fmt.Errorf("%s: array \"Y\": shape %s, want (1, %d) or (%d,) to match X %s", name, npz.FormatShape(ys), m, m, npz.FormatShape(xs))
+	switch {
+	case len(ys) == 1 && ys[0] == m:
+		s.src.ylay = yVector
+	case len(ys) == 2 && ys[0] == 1 && ys[1] == m:
+		s.src.ylay = yRow
+	case len(ys) == 2 && ys[0] >= 2 && ys[1] == m:
+		s.src.ylay = yOneHot
+		if ys[0] > MaxValues/m {
+			return nil, fmt.Errorf("%s: array \"Y\": shape %s holds more than the limit of %d values (MaxValues)", name, npz.FormatShape(ys), MaxValues)
+		}
+	default:
+		return nil, fmt.Errorf("%s: array \"Y\": shape %s, want (1, %d) or (%d,) of class labels, or (K, %d) of one-hot labels of K classes, to match X %s", name, npz.FormatShape(ys), m, m, m, npz.FormatShape(xs))
 	}
 	ya, err := r.ReadNumeric("Y")
 	if err != nil {
 		return nil, err
 	}
-	if len(ya.Data) != m {
+	if !slices.Equal(ya.Shape, ys) {
 		return nil, fmt.Errorf("%s: array \"Y\": shape %s changed to %s while being read", name, npz.FormatShape(ys), npz.FormatShape(ya.Shape))
 	}
+	if s.src.ylay == yOneHot {
+		labels, err := fromOneHot(ya.Data, ys[0], m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: array \"Y\": %w", name, err)
+		}
+		s.Y, s.k = mat.NewDense(1, m, labels), ys[0]
+		return s, nil
+	}
 	for i, v := range ya.Data {
-		if v != 0 && v != 1 {
-			return nil, fmt.Errorf("%s: array \"Y\": label %v of example %d is not 0 or 1", name, v, i)
+		if !isClass(v) {
+			return nil, fmt.Errorf("%s: array \"Y\": label %v of example %d is not a class (an integer from 0 to 2^53)", name, v, i)
+		}
+		if v == 0 {
+			ya.Data[i] = 0 // not -0
 		}
 	}
 	s.Y = mat.NewDense(1, m, ya.Data)
 	return s, nil
+}
+
+// fromOneHot returns the class labels of the one-hot labels y, (k, m) in C
+// order: the row of the 1 in each column. A column with a value other than
+// 0 and 1, or not exactly one 1, is an error naming it.
+func fromOneHot(y []float64, k, m int) ([]float64, error) {
+	labels := make([]float64, m)
+	for j := range m {
+		ones := 0
+		for i := range k {
+			switch v := y[i*m+j]; v {
+			case 0:
+			case 1:
+				ones++
+				labels[j] = float64(i)
+			default:
+				return nil, fmt.Errorf("element (%d, %d) is %v, want 0 or 1 (one-hot labels)", i, j, v)
+			}
+		}
+		if ones != 1 {
+			return nil, fmt.Errorf("column %d sums to %d, want 1 (one-hot labels)", j, ones)
+		}
+	}
+	return labels, nil
 }

@@ -56,12 +56,12 @@ func TestReadCSVUnlabelledErrors(t *testing.T) {
 		features int
 		want     []string
 	}{
-		{"too wide", "1,2,3,0\n", 2, []string{"line 1", "4 fields, want 2 (the features) or 3 (the features, then a 0/1 label)"}},
+		{"too wide", "1,2,3,0\n", 2, []string{"line 1", "4 fields, want 2 (the features) or 3 (the features, then a class label)"}},
 		{"too narrow", "\n1\n", 2, []string{"line 2", "1 fields, want 2", "or 3"}},
 		{"header too wide", "a,b,c,d\n1,2\n", 2, []string{"line 1", "4 fields, want 2", "or 3"}},
 		{"mixed widths", "1,2\n3,4,1\n", 2, []string{"line 2", "expected 2 fields, got 3"}},
 		{"mixed widths, labelled first", "1,2,1\n3,4\n", 2, []string{"line 2", "expected 3 fields, got 2"}},
-		{"bad label", "1,2,3\n", 2, []string{"line 1, column 3", `label "3" is not 0 or 1`}},
+		{"bad label", "1,2,3.5\n", 2, []string{"line 1, column 3", `label "3.5" is not a class`}},
 		{"semicolons", "1;2\n", 2, []string{"line 1", "separator must be a comma"}},
 		{"semicolons, one feature", "1;2\n", 1, []string{"line 1: header; the field separator must be a comma", "semicolons"}},
 		{"semicolons, one feature, header", "a;b\n1;2\n", 1, []string{"line 1: header;", "semicolons"}},
@@ -98,9 +98,13 @@ func TestLoadUnlabelledFiles(t *testing.T) {
 	checkError(t, err, csvPath+": line 1: 2 fields, want 3 (the features) or 4")
 	_, err = LoadUnlabelled(csvPath, 0)
 	checkError(t, err, csvPath+": 0 features asked for, want at least 1")
-	// Load still wants labels.
-	_, err = Load(csvPath)
-	checkError(t, err, csvPath+": line 3, column 2", `label "2"`)
+	// Load takes the last column as labels: 1 and 2 are classes, but not
+	// binary ones.
+	s, err = Load(csvPath)
+	if err != nil || s.Features() != 1 || !slices.Equal(s.Y.RawMatrix().Data, []float64{1, 2}) {
+		t.Fatalf("Load: %v %v", s, err)
+	}
+	checkError(t, s.CheckBinary(), csvPath+": line 3, column 2: label 2 is not 0 or 1; train with --output softmax for more than two classes")
 }
 
 func TestReadNPZUnlabelled(t *testing.T) {
@@ -123,8 +127,8 @@ func TestReadNPZUnlabelled(t *testing.T) {
 	if err != nil || s.Y == nil || !slices.Equal(s.Y.RawMatrix().Data, []float64{1, 0, 1}) {
 		t.Fatalf("with Y: %v %v", s, err)
 	}
-	_, err = read(npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{1, 3}, []float64{1, 2, 1}}), 2)
-	checkError(t, err, `t.npz: array "Y": label 2 of example 1`)
+	_, err = read(npzBytes(t, array{"X", []int{2, 3}, x}, array{"Y", []int{1, 3}, []float64{1, 2.5, 1}}), 2)
+	checkError(t, err, `t.npz: array "Y": label 2.5 of example 1 is not a class`)
 	_, err = read(npzBytes(t, array{"Y", []int{1, 3}, x[:3]}), 2)
 	checkError(t, err, `t.npz: array "X" missing (want X (2, m), and optionally Y (1, m); the file holds only Y)`)
 	_, err = read(npzBytes(t, array{"X", []int{3, 2}, x}), 2)

@@ -58,23 +58,26 @@ func ExampleModelOf() {
 
 	path := filepath.Join(dir, "half.npz")
 	half := run(model, p, 500)
-	if err := checkpoint.Save(path, half.W, half.B); err != nil {
+	if err := checkpoint.Save(path, model, half); err != nil {
 		log.Fatal(err)
 	}
-	w, b, err := checkpoint.Load(path)
+	resumedModel, saved, err := checkpoint.Load(path)
 	if err != nil {
 		log.Fatal(err)
 	}
-	saved := engine.Params{W: w, B: b}
-	resumedModel, err := engine.ModelOf(saved, set.Features(), nil)
+	// The checkpoint holds the model's kinds and the optimizer's state;
+	// ModelOf checks it against the data it resumes on.
+	resumedModel, err = engine.ModelOf(saved, set.Features(), nil, resumedModel)
 	if err != nil {
 		log.Fatal(err)
 	}
 	resumed := run(resumedModel, saved, 500)
 	fmt.Println("layers", resumedModel.Sizes)
+	fmt.Println("resumed", resumedModel, "at step", saved.Opt.Steps)
 	fmt.Println("same W2 as the straight run:", mat.Equal(resumed.W[1], straight.W[1]))
 	// Output:
 	// layers [2 4 1]
+	// resumed 2-4-1 tanh/sigmoid/sgd at step 500
 	// same W2 as the straight run: true
 }
 
@@ -89,7 +92,7 @@ func ExampleClassify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pred, err := engine.Classify(res.Params, set.X, set.Y)
+	pred, err := engine.Classify(model, res.Params, set.X, set.Y)
 	if err != nil {
 		log.Fatal(err)
 	}

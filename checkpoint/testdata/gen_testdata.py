@@ -10,12 +10,22 @@ numpy_f32.npz:        the same arrays as float32.
 numpy_compressed.npz: np.savez_compressed of the float64 arrays.
 numpy_b_vector.npz:   b1, b2 saved with shape (n,), which Load refuses.
 numpy_int.npz:        W1 as int64, which Load refuses.
+numpy_softmax.npz:    np.savez of W1 (4, 2), b1 (4, 1), W2 (3, 4), b2 (3, 1), no "model":
+                      Load infers a softmax output of 3 classes.
+numpy_adam.npz:       the arrays of numpy_softmax.npz, "model" as np.frombuffer of the
+                      JSON below, and Adam's state: adam_m_<name> = <name> / 10,
+                      adam_v_<name> = <name> ** 2.
 """
+import json
+
 import numpy as np
 
+ADAM_MODEL = {"hidden": "relu", "output": "softmax", "optimizer": "adam",
+              "beta1": 0.8, "beta2": 0.99, "eps": 1e-07, "l2": 0.01, "steps": 3}
 
-def arrays(dtype="<f8"):
-    shapes = {"W1": (4, 2), "b1": (4, 1), "W2": (1, 4), "b2": (1, 1)}
+
+def arrays(dtype="<f8", classes=1):
+    shapes = {"W1": (4, 2), "b1": (4, 1), "W2": (classes, 4), "b2": (classes, 1)}
     out = {}
     for name, shape in shapes.items():
         layer = int(name[1:])
@@ -35,6 +45,14 @@ def main():
     np.savez_compressed("numpy_compressed.npz", **a)
     np.savez("numpy_b_vector.npz", W1=a["W1"], b1=a["b1"].ravel(), W2=a["W2"], b2=a["b2"].ravel())
     np.savez("numpy_int.npz", W1=np.arange(8).reshape(4, 2), b1=a["b1"], W2=a["W2"], b2=a["b2"])
+    s = arrays(classes=3)
+    np.savez("numpy_softmax.npz", **s)
+    adam = dict(s)
+    adam["model"] = np.frombuffer(json.dumps(ADAM_MODEL).encode(), dtype=np.uint8)
+    for name, v in s.items():
+        adam["adam_m_" + name] = v / 10
+        adam["adam_v_" + name] = v ** 2
+    np.savez("numpy_adam.npz", **adam)
 
 
 if __name__ == "__main__":

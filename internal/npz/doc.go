@@ -1,5 +1,6 @@
 // Package npz reads and writes NumPy .npz archives of floating-point arrays
-// (and reads bool and integer arrays too, with Reader.ReadNumeric),
+// (and writes uint8 arrays, and reads bool and integer arrays, with
+// Writer.WriteUint8 and Reader.ReadNumeric),
 // defensively on the reading side: every entry's size, and the size of the
 // float64 array made of it, is checked against a caller-given limit before
 // anything is decompressed or allocated, reads are bounded by the sizes the

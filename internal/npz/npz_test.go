@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"encoding/json"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -451,4 +452,80 @@ func FuzzParseDict(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWriteUint8(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	text := []byte(`{"hidden":"relu"}`)
+	if err := w.WriteUint8("model", []int{len(text)}, text); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteUint8("u1", []int{3}, make([]byte, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteArray("f", []int{2}, seq(2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteUint8("bad", []int{2, 2}, text); err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("length mismatch: %v", err)
+	}
+	if err := w.WriteUint8("f", []int{1}, text[:1]); err == nil || !strings.Contains(err.Error(), "written twice") {
+		t.Errorf("duplicate key: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	r, err := NewReader("mem.npz", bytes.NewReader(data), int64(len(data)), testLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.ReadNumeric("model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(a.Data))
+	for i, v := range a.Data {
+		got[i] = byte(v)
+	}
+	if a.Descr != "|u1" || !slices.Equal(a.Shape, []int{len(text)}) || !bytes.Equal(got, text) {
+		t.Errorf("read back %s %v %q", a.Descr, a.Shape, got)
+	}
+	if _, err := r.Read("model"); err == nil {
+		t.Error("Read, for floats only, accepted uint8")
+	}
+
+	// The entry is byte for byte what numpy writes for np.zeros(3, "u1").
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	numpy, err := zip.OpenReader("testdata/unsupported.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer numpy.Close()
+	entry := func(files []*zip.File, name string) []byte {
+		t.Helper()
+		for _, f := range files {
+			if f.Name == name {
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rc.Close()
+				b, err := io.ReadAll(rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+		}
+		t.Fatalf("no entry %s", name)
+		return nil
+	}
+	if ours, theirs := entry(zr.File, "u1.npy"), entry(numpy.File, "u1.npy"); !bytes.Equal(ours, theirs) {
+		t.Errorf("u1.npy:\n ours %q\nnumpy %q", ours, theirs)
+	}
 }

@@ -8,9 +8,10 @@ import (
 	"math"
 )
 
-// Writer writes float64 arrays into an .npz archive, one uncompressed
-// "<key>.npy" entry each, with npy version 1.0 headers laid out as numpy
-// writes them. Entry timestamps are fixed, so equal arrays give equal files.
+// Writer writes float64 and uint8 arrays into an .npz archive, one
+// uncompressed "<key>.npy" entry each, with npy version 1.0 headers laid out
+// as numpy writes them. Entry timestamps are fixed, so equal arrays give
+// equal files.
 type Writer struct {
 	zw   *zip.Writer
 	buf  []byte
@@ -25,34 +26,9 @@ func NewWriter(w io.Writer) *Writer {
 // WriteArray adds the array named key with the given shape and data in C order
 // as little-endian float64 ('<f8'). len(data) must equal the product of shape.
 func (w *Writer) WriteArray(key string, shape []int, data []float64) error {
-	n := 1
-	for _, d := range shape {
-		if d < 0 || (d > 0 && n > math.MaxInt/d) {
-			return fmt.Errorf("npz: array %q: invalid shape %v", key, shape)
-		}
-		n *= d
-	}
-	if n != len(data) {
-		return fmt.Errorf("npz: array %q: shape %v holds %d elements, got %d", key, shape, n, len(data))
-	}
-	if w.keys[key] {
-		return fmt.Errorf("npz: array %q written twice", key)
-	}
-	w.keys[key] = true
-	hdr, err := headerBytes("<f8", shape)
+	ew, err := w.create(key, "<f8", shape, len(data))
 	if err != nil {
-		return fmt.Errorf("npz: array %q: %w", key, err)
-	}
-	ew, err := w.zw.CreateHeader(&zip.FileHeader{
-		Name:         key + ".npy",
-		Method:       zip.Store,
-		ModifiedDate: 1<<5 | 1, // 1980-01-01, the earliest zip date
-	})
-	if err != nil {
-		return fmt.Errorf("npz: array %q: %w", key, err)
-	}
-	if _, err := ew.Write(hdr); err != nil {
-		return fmt.Errorf("npz: array %q: %w", key, err)
+		return err
 	}
 	for len(data) > 0 {
 		chunk := data[:min(len(data), len(w.buf)/8)]
@@ -66,6 +42,56 @@ func (w *Writer) WriteArray(key string, shape []int, data []float64) error {
 		data = data[len(chunk):]
 	}
 	return nil
+}
+
+// WriteUint8 adds the array named key with the given shape and data in C
+// order as uint8 ('|u1'), the dtype numpy gives bytes (np.frombuffer(b,
+// np.uint8)); bytes(a) turns such an array back into the bytes. len(data)
+// must equal the product of shape.
+func (w *Writer) WriteUint8(key string, shape []int, data []byte) error {
+	ew, err := w.create(key, "|u1", shape, len(data))
+	if err != nil {
+		return err
+	}
+	if _, err := ew.Write(data); err != nil {
+		return fmt.Errorf("npz: array %q: %w", key, err)
+	}
+	return nil
+}
+
+// create checks the shape against the n elements given and the key against
+// those written, starts the entry and writes its npy header.
+func (w *Writer) create(key, descr string, shape []int, n int) (io.Writer, error) {
+	want := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && want > math.MaxInt/d) {
+			return nil, fmt.Errorf("npz: array %q: invalid shape %v", key, shape)
+		}
+		want *= d
+	}
+	if want != n {
+		return nil, fmt.Errorf("npz: array %q: shape %v holds %d elements, got %d", key, shape, want, n)
+	}
+	if w.keys[key] {
+		return nil, fmt.Errorf("npz: array %q written twice", key)
+	}
+	w.keys[key] = true
+	hdr, err := headerBytes(descr, shape)
+	if err != nil {
+		return nil, fmt.Errorf("npz: array %q: %w", key, err)
+	}
+	ew, err := w.zw.CreateHeader(&zip.FileHeader{
+		Name:         key + ".npy",
+		Method:       zip.Store,
+		ModifiedDate: 1<<5 | 1, // 1980-01-01, the earliest zip date
+	})
+	if err != nil {
+		return nil, fmt.Errorf("npz: array %q: %w", key, err)
+	}
+	if _, err := ew.Write(hdr); err != nil {
+		return nil, fmt.Errorf("npz: array %q: %w", key, err)
+	}
+	return ew, nil
 }
 
 // Close finishes the archive by writing its central directory. It does not
