@@ -25,6 +25,8 @@ type fixtures struct {
 	csv, npz, model, model5     string // labelled data (2 features), models of 4 and 5 hidden units
 	features, int1D, wide, huge string // unlabelled CSV, .npz with int64 Y of shape (m,), 3-feature CSV, 1e39 in a CSV
 	fifo, zero, sub, link       string // a FIFO, a link to /dev/zero named .csv, a folder, a link to the .npz
+	classes, fraction, oneHot2  string // labels 0…2, a label 1.5, one-hot Y with a column of two ones
+	adam                        string // a model saved after 5 Adam steps
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -70,6 +72,19 @@ func newFixtures(t *testing.T) fixtures {
 	f.model5 = filepath.Join(dir, "model5.npz")
 	if code, _, stderr := cli(t, "train", "--backend", "cpu", "--iters", "5", "--hidden", "5", "--data", f.csv, "--save", f.model5, "--quiet"); code != exitOK {
 		t.Fatalf("make the model: %s", stderr)
+	}
+
+	f.classes = write("classes.csv", "1,2,0\n3,4,1\n5,6,2\n")
+	f.fraction = write("fraction.csv", "x1,x2,y\n1,2,0\n3,4,1.5\n")
+	f.oneHot2 = filepath.Join(dir, "onehot2.npz")
+	if err := os.WriteFile(f.oneHot2, npztest.Archive(t,
+		npztest.Entry{Key: "X", Descr: "<f8", Shape: "(1, 3)", Payload: npztest.Float64s(1, 2, 3)},
+		npztest.Entry{Key: "Y", Descr: "<f8", Shape: "(2, 3)", Payload: npztest.Float64s(1, 1, 0, 0, 1, 1)}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.adam = filepath.Join(dir, "adam.npz")
+	if code, _, stderr := cli(t, "train", "--backend", "cpu", "--iters", "5", "--data", f.csv, "--optimizer", "adam", "--lr", "0.01", "--save", f.adam, "--quiet"); code != exitOK {
+		t.Fatalf("make the Adam model: %s", stderr)
 	}
 
 	f.fifo = filepath.Join(dir, "fifo.npz")
@@ -188,6 +203,29 @@ func TestBadInputBattery(t *testing.T) {
 
 		// Training that goes wrong.
 		{"absurd learning rate", []string{"train", "--backend", "cpu", "--lr", "1e30", "--iters", "2000", "--save", out("lr.npz")}, nil, exitError, "training diverged"},
+
+		// The kinds of network, the optimizers and held-out data.
+		{"unknown activation", []string{"train", "--activation", "gelu"}, nil, exitUsage, `--activation: hidden activation "gelu": want tanh, relu`},
+		{"unknown output", []string{"train", "--output", "linear"}, nil, exitUsage, `--output: output "linear"`},
+		{"unknown optimizer", []string{"train", "--optimizer", "rmsprop"}, nil, exitUsage, `--optimizer: optimizer "rmsprop"`},
+		{"momentum out of range", []string{"train", "--optimizer", "momentum", "--momentum", "1"}, nil, exitUsage, "--momentum 1: must be in [0, 1)"},
+		{"beta2 out of range", []string{"train", "--optimizer", "adam", "--beta2", "1.5"}, nil, exitUsage, "--beta2 1.5: must be in [0, 1)"},
+		{"eps not positive", []string{"train", "--optimizer", "adam", "--eps", "0"}, nil, exitUsage, "--eps 0: must be positive"},
+		{"negative l2", []string{"train", "--l2", "-1"}, nil, exitUsage, "--l2 -1"},
+		{"beta1 without adam", []string{"train", "--beta1", "0.5"}, nil, exitUsage, "--beta1: only --optimizer adam uses it"},
+		{"val split too large", []string{"train", "--val-split", "1.5"}, nil, exitUsage, "--val-split 1.5: want a fraction in (0, 1)"},
+		{"val split zero", []string{"train", "--val-split", "0"}, nil, exitUsage, "--val-split 0"},
+		{"val and val split", []string{"train", "--val", f.csv, "--val-split", "0.2"}, nil, exitUsage, "give one source of held-out data"},
+		{"early stop without held-out data", []string{"train", "--early-stop", "3"}, nil, exitUsage, "--early-stop 3: needs held-out data"},
+		{"val features differ", []string{"train", "--backend", "cpu", "--data", f.csv, "--val", f.wide}, nil, exitError, "--val " + f.wide + " has 3 features"},
+		{"sigmoid on three classes", []string{"train", "--backend", "cpu", "--data", f.classes}, nil, exitError, "classes.csv: line 3, column 3: label 2 is not 0 or 1"},
+		{"non-integer class", []string{"train", "--backend", "cpu", "--data", f.fraction, "--output", "softmax"}, nil, exitError, "fraction.csv: line 3, column 3"},
+		{"val class beyond training's", []string{"train", "--backend", "cpu", "--data", f.csv, "--val", f.classes, "--output", "softmax"}, nil, exitError, "classes.csv: line 3"},
+		{"one-hot column sums to 2", []string{"train", "--backend", "cpu", "--data", f.oneHot2, "--output", "softmax"}, nil, exitError, "column 1 sums to 2"},
+		{"resume with another optimizer", []string{"train", "--backend", "cpu", "--data", f.csv, "--init", f.adam, "--optimizer", "momentum"}, nil, exitUsage, "holds the state of adam after 5 steps"},
+		{"resume with another activation", []string{"train", "--backend", "cpu", "--data", f.csv, "--init", f.adam, "--activation", "relu"}, nil, exitUsage, "--activation relu does not match --init"},
+		{"predict labels beyond the classes", []string{"predict", "--model", f.model, "--data", f.classes}, nil, exitError, "classes.csv: line 3"},
+		{"proba without out", []string{"predict", "--model", f.model, "--proba"}, nil, exitUsage, "--proba: the probabilities are written to --out"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,8 +143,8 @@ func TestInterruptSaves(t *testing.T) {
 		if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted at step") {
 			t.Errorf("%s %v: exit %d, stderr %q; want 130 and the step reached", tc.backend, tc.sig, code, stderr.String())
 		}
-		w, b, err := checkpoint.Load(model)
-		if err != nil || len(w) != 2 || len(b) != 2 {
+		_, p, err := checkpoint.Load(model)
+		if err != nil || len(p.W) != 2 || len(p.B) != 2 {
 			t.Errorf("%s: checkpoint after the interruption: %v", tc.backend, err)
 		}
 		if f := files(t, dir); len(f) != 1 {
@@ -199,9 +199,9 @@ func TestInterruptMultiLayerOpenCL(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("the run took %v to stop after SIGINT, want a second or two", took)
 	}
-	w, _, err := checkpoint.Load(model)
-	if err != nil || len(w) != 3 {
-		t.Errorf("checkpoint after the interruption: %d layers, %v", len(w), err)
+	_, p, err := checkpoint.Load(model)
+	if err != nil || len(p.W) != 3 {
+		t.Errorf("checkpoint after the interruption: %d layers, %v", len(p.W), err)
 	}
 	t.Logf("stopped %v after SIGINT", took)
 }

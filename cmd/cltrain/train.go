@@ -48,6 +48,10 @@ type trainFlags struct {
 	deviceSet bool
 	init      string
 	initScale string
+	kinds     modelFlags
+	val       string
+	valSplit  float64
+	earlyStop int
 	save      string
 	logEvery  int
 	metrics   string
@@ -70,6 +74,11 @@ type summary struct {
 	CommSeconds float64       `json:"comm_s,omitempty"`  // with --device lists: summing gradients across devices
 	Data        string        `json:"data"`
 	Layers      []int         `json:"layers"`
+	Model       string        `json:"model"`                  // sizes and kinds, e.g. "64-64-10 relu/softmax/adam"
+	ValLoss     *float64      `json:"val_loss,omitempty"`     // with --val or --val-split: the held-out score of the final parameters
+	ValAccuracy *float64      `json:"val_accuracy,omitempty"` // (of the best ones with --early-stop)
+	BestStep    *int          `json:"best_step,omitempty"`    // with held-out data: the logged step of the lowest held-out loss
+	EarlyStop   bool          `json:"stopped_early,omitempty"`
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Saved       string        `json:"saved,omitempty"`
 }
@@ -82,11 +91,23 @@ const plotPoints = 200
 func runTrain(e *env, args []string) int {
 	var f trainFlags
 	fs := newFlags(e, "train", "[flags]",
-		"Trains a classifier of tanh hidden layers and a sigmoid output by gradient descent on the binary\n"+
-			"cross-entropy. Without --data it trains on the built-in planar flower data set (400 points, 2 features).\n"+
+		"Trains a classifier: hidden layers of tanh or ReLU, a sigmoid output on the binary cross-entropy or a\n"+
+			"softmax over K classes on the categorical cross-entropy, with SGD, momentum or Adam and optional L2.\n"+
+			"Without --data it trains on the built-in planar flower data set (400 points, 2 features).\n"+
 			"On a terminal a progress bar on stderr shows the updates done, their rate, and the loss of the last\n"+
-			"evaluated step (every --log-every updates; with --plot, every 1/200 of the run).")
-	fs.StringVar(&f.data, "data", "", "training data: .csv (one example per row, label 0/1 last) or .npz (X n_x×m, Y 1×m or (m,), float, int or bool); default the flower data")
+			"evaluated step (every --log-every updates; with --plot, every 1/200 of the run).\n\n"+
+			"Examples (the .npz files are in the repository's testdata/sklearn):\n"+
+			"  cltrain train --plot flower.png                               the flower network on the default device\n"+
+			"  cltrain train --data digits.npz --output softmax --hidden 64  ten classes, softmax\n"+
+			"  cltrain train --activation relu --init-scale he --hidden 16   ReLU hidden layers\n"+
+			"  cltrain train --optimizer adam --lr 0.01                      Adam (--beta1, --beta2, --eps)\n"+
+			"  cltrain train --optimizer momentum --lr 0.2 --momentum 0.9    SGD with momentum\n"+
+			"  cltrain train --data digits.npz --output softmax --l2 1        L2 penalty\n"+
+			"  cltrain train --data iris.npz --output softmax --val-split 0.2 --early-stop 5 --log-every 50\n"+
+			"                                                                held-out scores, early stopping\n"+
+			"  cltrain train --init m.npz --iters 1000 --save m.npz.next    resume a saved run exactly")
+	fs.StringVar(&f.data, "data", "", "training data: .csv (one example per row, the class last: 0/1, or 0…K−1 with --output softmax) or .npz\n"+
+		"(X n_x×m; Y 1×m or (m,) of classes as float, int or bool, or K×m one-hot); default the flower data")
 	fs.IntSliceVar(&f.hidden, "hidden", []int{4}, "hidden layer sizes, e.g. 64,32 (with --init: must match the file's)")
 	fs.IntVar(&f.iters, "iters", 10000, "parameter updates")
 	fs.Float64Var(&f.lr, "lr", 1.2, "learning rate")
@@ -97,12 +118,18 @@ func runTrain(e *env, args []string) int {
 	fs.StringVar(&f.devices, "device", "", "OpenCL device index from cltrain devices, a list (0,1) or all to train on several at once\n"+
 		"(data-parallel: each step's examples split by the devices' speed); default $CLTRAIN_DEVICE, else the\n"+
 		"first GPU, else the first device")
-	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes are the network's)")
+	fs.StringVar(&f.init, "init", "", "start from the parameters in this .npz (its layer sizes, kinds and optimizer state are the network's)")
+	f.kinds.define(fs)
+	fs.StringVar(&f.val, "val", "", "held-out examples (.csv or .npz, as --data): each logged step also reports val_loss and val_accuracy")
+	fs.Float64Var(&f.valSplit, "val-split", 0, "hold out this fraction of --data (in (0, 1), a random split seeded by --seed+3) instead of --val")
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after this many logged steps without a lower val_loss and keep the best parameters (needs --val or --val-split)")
 	fs.StringVar(&f.initScale, "init-scale", "course", "initial weights N(0,1) times: course 0.01 (the course's numbers; small nets), xavier √(1/n_in) (deeper tanh nets), he √(2/n_in)")
-	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …), atomically: on an interruption those\n"+
-		"reached, on a divergence or a failed device those of the last sound logged step")
+	fs.StringVar(&f.save, "save", "", "write the final parameters to this .npz (W1, b1, W2, b2, …, the optimizer's state and the network's\n"+
+		"kinds, so that --init resumes exactly), atomically: on an interruption those reached, on a divergence or\n"+
+		"a failed device those of the last sound logged step, with --early-stop the best")
 	fs.IntVar(&f.logEvery, "log-every", 1000, "evaluate and log the cost every this many updates")
-	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows (every --log-every updates) to this .csv")
+	fs.StringVar(&f.metrics, "metrics", "", "write step,loss,accuracy rows (every --log-every updates; with held-out data also\n"+
+		"val_loss,val_accuracy) to this .csv")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss curve to this .png (and, for 2 features, the decision boundary beside it)")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no log lines")
@@ -111,6 +138,7 @@ func runTrain(e *env, args []string) int {
 	}
 	f.deviceSet = fs.Changed("device")
 	f.hiddenSet = fs.Changed("hidden")
+	f.kinds.changed = fs.Changed
 	if err := f.check(fs); err != nil {
 		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
 		return exitUsage
@@ -148,6 +176,19 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 	}
 	if _, err := engine.ParseScale(f.initScale); err != nil {
 		return fmt.Errorf("--init-scale %q: want course, xavier or he", f.initScale)
+	}
+	if err := f.kinds.check(); err != nil {
+		return err
+	}
+	switch {
+	case fs.Changed("val-split") && !(f.valSplit > 0 && f.valSplit < 1):
+		return fmt.Errorf("--val-split %v: want a fraction in (0, 1), such as 0.2", f.valSplit)
+	case f.val != "" && fs.Changed("val-split"):
+		return fmt.Errorf("--val %s and --val-split %v: give one source of held-out data", f.val, f.valSplit)
+	case f.earlyStop < 0:
+		return fmt.Errorf("--early-stop %d: must not be negative", f.earlyStop)
+	case f.earlyStop > 0 && f.val == "" && !fs.Changed("val-split"):
+		return fmt.Errorf("--early-stop %d: needs held-out data, --val FILE or --val-split FRACTION", f.earlyStop)
 	}
 	for _, p := range []struct{ flag, path, ext string }{{"--save", f.save, ".npz"}, {"--metrics", f.metrics, ".csv"}, {"--plot", f.plot, ".png"}} {
 		if p.path != "" && !strings.EqualFold(filepath.Ext(p.path), p.ext) {
@@ -195,32 +236,57 @@ func train(e *env, f trainFlags) int {
 		fmt.Fprintf(e.stderr, "cltrain train: %v\n", err)
 		return exitUsage
 	}
-	if err := checkOutputs(f.outputs(), []output{{"--data", f.data}, {"--init", f.init}}); err != nil {
+	if err := checkOutputs(f.outputs(), []output{{"--data", f.data}, {"--init", f.init}, {"--val", f.val}}); err != nil {
 		return usage(err)
 	}
 	set, name, err := loadData(f.data, f.seed)
 	if err != nil {
 		return fail(err)
 	}
+	// The classes are those of all the examples, before any are held out.
+	classes := set.Classes()
+	var valSet *dataset.Set
+	switch {
+	case f.val != "":
+		if valSet, err = dataset.Load(f.val); err != nil {
+			return fail(err)
+		}
+		if valSet.Features() != set.Features() {
+			return fail(fmt.Errorf("--val %s has %d features, the training data %d", f.val, valSet.Features(), set.Features()))
+		}
+	case f.valSplit > 0:
+		if set, valSet, err = set.Split(f.valSplit, f.seed+3); err != nil {
+			return usage(fmt.Errorf("--val-split: %w", err))
+		}
+	}
 	nx, m := set.X.Dims()
 	cfg := f.config()
 	if err := cfg.Validate(m); err != nil {
 		return usage(flagError(err))
 	}
-	model := engine.NewModel(nx, f.hidden...)
 	var p engine.Params
-	if f.init != "" {
-		w, b, err := checkpoint.Load(f.init)
+	var model engine.Model
+	if f.init == "" {
+		model, err = f.kinds.model(nx, f.hidden, classes)
+		if err != nil {
+			return usage(err)
+		}
+	} else {
+		saved, params, err := checkpoint.Load(f.init)
 		if err != nil {
 			return fail(err)
 		}
-		p = engine.Params{W: w, B: b}
+		p = params
+		like, err := f.kinds.resume(f.init, saved, p)
+		if err != nil {
+			return usage(err)
+		}
 		var hidden []int
 		if f.hiddenSet {
 			hidden = f.hidden
 		}
 		var mismatch *engine.HiddenMismatch
-		model, err = engine.ModelOf(p, nx, hidden)
+		model, err = engine.ModelOf(p, nx, hidden, like)
 		if errors.As(err, &mismatch) {
 			return usage(fmt.Errorf("--hidden %s does not match --init %s, whose hidden layers are %s", joinInts(mismatch.Asked), f.init, joinInts(mismatch.Have)))
 		}
@@ -228,8 +294,23 @@ func train(e *env, f trainFlags) int {
 			return fail(fmt.Errorf("%s on %s: %w", f.init, name, err))
 		}
 	}
-	if err := model.Validate(); err != nil {
-		return usage(err)
+	y, err := labelsFor(model, set, name)
+	if err != nil {
+		return fail(err)
+	}
+	if valSet != nil {
+		vname := f.val
+		if vname == "" {
+			vname = fmt.Sprintf("the held-out %g of %s", f.valSplit, name)
+		}
+		vy, err := labelsFor(model, valSet, vname)
+		if err != nil {
+			return fail(err)
+		}
+		if cfg.Val, err = engine.Holdout(model, valSet.X, vy); err != nil {
+			return fail(err)
+		}
+		cfg.EarlyStop = f.earlyStop
 	}
 	b, err := openBackend(e, f)
 	if err != nil {
@@ -273,7 +354,11 @@ func train(e *env, f trainFlags) int {
 			if bar != nil {
 				bar.Clear()
 			}
-			fmt.Fprintf(e.stdout, "step %6d  loss %.6f  accuracy %6.2f%%\n", r.Step, r.Cost, 100*r.Accuracy)
+			fmt.Fprintf(e.stdout, "step %6d  loss %.6f  accuracy %6.2f%%", r.Step, r.Cost, 100*r.Accuracy)
+			if r.ValCost != nil {
+				fmt.Fprintf(e.stdout, "  val_loss %.6f  val_accuracy %6.2f%%", *r.ValCost, 100**r.ValAccuracy)
+			}
+			fmt.Fprintln(e.stdout)
 		}
 	}
 	if bar != nil {
@@ -282,7 +367,7 @@ func train(e *env, f trainFlags) int {
 			bar.Set(done)
 		}
 	}
-	res, err := engine.Fit(ctx, b, model, set.X, set.Y, p, cfg, hooks)
+	res, err := engine.Fit(ctx, b, model, set.X, y, p, cfg, hooks)
 	if bar != nil {
 		if !res.Interrupted {
 			bar.Finish()
@@ -291,19 +376,19 @@ func train(e *env, f trainFlags) int {
 	}
 	if err != nil {
 		if f.save != "" && len(res.Params.W) > 0 && len(res.Records) > 0 {
-			if serr := checkpoint.Save(f.save, res.Params.W, res.Params.B); serr == nil {
+			if serr := checkpoint.Save(f.save, model, res.Params); serr == nil {
 				err = fmt.Errorf("%w (the parameters of step %d, the last evaluated, are saved to %s)", err, res.Records[len(res.Records)-1].Step, f.save)
 			}
 		}
 		return fail(err)
 	}
 	if f.metrics != "" {
-		if err := writeMetrics(f.metrics, logged(res.Records, f.logEvery, res.Steps)); err != nil {
+		if err := writeMetrics(f.metrics, logged(res.Records, f.logEvery, res.Steps), cfg.Val != nil); err != nil {
 			return fail(err)
 		}
 	}
 	if f.save != "" {
-		if err := checkpoint.Save(f.save, res.Params.W, res.Params.B); err != nil {
+		if err := checkpoint.Save(f.save, model, res.Params); err != nil {
 			return fail(err)
 		}
 	}
@@ -319,14 +404,22 @@ func train(e *env, f trainFlags) int {
 		return fail(fmt.Errorf("training diverged: the loss %s at step %d: lower --lr (now %g)%s", what, res.DivergedAt, f.lr, saved))
 	}
 	if f.plot != "" {
-		if err := drawPlots(f.plot, res, set); err != nil {
+		if err := drawPlots(f.plot, model, res, set); err != nil {
 			return fail(err)
 		}
 	}
 	s := summary{
 		Loss: res.Final.Cost, Accuracy: res.Final.Accuracy, Iterations: res.Steps,
 		ItersPerSec: float64(res.Steps) / res.Elapsed.Seconds(), WallSeconds: res.Elapsed.Seconds(), Setup: res.Setup.Seconds(),
-		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Interrupted: res.Interrupted, Saved: f.save,
+		Backend: b.Name(), Device: info, Data: name, Layers: res.Params.Sizes(), Model: model.String(),
+		Interrupted: res.Interrupted, Saved: f.save, EarlyStop: res.StoppedEarly,
+	}
+	if res.Best != nil {
+		final := res.Records[len(res.Records)-1]
+		if res.StoppedEarly || cfg.EarlyStop > 0 {
+			final = *res.Best
+		}
+		s.ValLoss, s.ValAccuracy, s.BestStep = final.ValCost, final.ValAccuracy, &res.Best.Step
 	}
 	if len(devs) > 1 {
 		for _, d := range devs {
@@ -480,12 +573,21 @@ func newProgress(e *env, f trainFlags) *progressbar.ProgressBar {
 	)
 }
 
-// writeMetrics writes the step,loss,accuracy rows atomically.
-func writeMetrics(path string, records []engine.Record) error {
+// writeMetrics writes the step,loss,accuracy rows atomically, with the
+// columns val_loss,val_accuracy when val is set.
+func writeMetrics(path string, records []engine.Record, val bool) error {
 	var b strings.Builder
-	b.WriteString("step,loss,accuracy\n")
+	b.WriteString("step,loss,accuracy")
+	if val {
+		b.WriteString(",val_loss,val_accuracy")
+	}
+	b.WriteString("\n")
 	for _, r := range records {
-		fmt.Fprintf(&b, "%d,%.9g,%.6g\n", r.Step, r.Cost, r.Accuracy)
+		fmt.Fprintf(&b, "%d,%.9g,%.6g", r.Step, r.Cost, r.Accuracy)
+		if val && r.ValCost != nil {
+			fmt.Fprintf(&b, ",%.9g,%.6g", *r.ValCost, *r.ValAccuracy)
+		}
+		b.WriteString("\n")
 	}
 	if err := atomicfile.WriteBytes(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -493,9 +595,9 @@ func writeMetrics(path string, records []engine.Record) error {
 	return nil
 }
 
-// drawPlots draws the loss curve and, for 2-feature data, the decision
-// boundary of the final parameters.
-func drawPlots(path string, res engine.Result, set *dataset.Set) error {
+// drawPlots draws the loss curve and, for 2-feature data and a sigmoid
+// output, the decision boundary of the final parameters.
+func drawPlots(path string, model engine.Model, res engine.Result, set *dataset.Set) error {
 	steps := make([]int, len(res.Records))
 	loss := make([]float64, len(res.Records))
 	acc := make([]float64, len(res.Records))
@@ -505,18 +607,18 @@ func drawPlots(path string, res engine.Result, set *dataset.Set) error {
 	if err := figures.LossCurve(path, steps, loss, acc); err != nil {
 		return err
 	}
-	if nx, _ := set.X.Dims(); nx != 2 {
+	if nx, _ := set.X.Dims(); nx != 2 || model.Output != engine.Sigmoid {
 		return nil
 	}
 	point := mat.NewDense(2, 1, nil)
 	predict := func(x1, x2 float64) float64 {
 		point.Set(0, 0, x1)
 		point.Set(1, 0, x2)
-		a, err := engine.Predict(res.Params, point)
+		a, err := engine.Predict(model, res.Params, point)
 		if err != nil {
 			return math.NaN()
 		}
-		return a[0]
+		return a.At(0, 0)
 	}
 	return figures.Boundary(figures.BoundaryPath(path), set.X, set.Y, predict)
 }
@@ -532,7 +634,14 @@ func printSummary(w io.Writer, s summary, asJSON bool) {
 		fmt.Fprintf(w, ", after %.3f s of kernel set-up", s.Setup)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "backend %s, data %s, layers %v\n", s.Backend, s.Data, s.Layers)
+	if s.ValLoss != nil {
+		which := "final"
+		if s.EarlyStop {
+			which = fmt.Sprintf("stopped early; best at step %d", *s.BestStep)
+		}
+		fmt.Fprintf(w, "held-out loss %.6f, held-out accuracy %.2f%% (%s)\n", *s.ValLoss, 100**s.ValAccuracy, which)
+	}
+	fmt.Fprintf(w, "backend %s, data %s, model %s\n", s.Backend, s.Data, s.Model)
 	if s.Saved != "" {
 		fmt.Fprintf(w, "parameters saved to %s\n", s.Saved)
 	}
