@@ -159,7 +159,7 @@ func TestClasses(t *testing.T) {
 }
 
 func TestCheckBinaryAndWhere(t *testing.T) {
-	const hint = ": label 2 is not 0 or 1; train with --output softmax for more than two classes"
+	const hint = ": label 2 is not 0 or 1 (a sigmoid output tells two classes apart)"
 	fromCSV := func(in string, features int) func(t *testing.T) *Set {
 		return func(t *testing.T) *Set {
 			s, err := readCSV("t.csv", strings.NewReader(in), features)

@@ -169,8 +169,8 @@ func (s *Set) Where(example int) string {
 // CheckBinary returns nil when every label is 0 or 1, as the sigmoid output
 // needs, or when the set has no labels. Otherwise it returns a one-line
 // error for the first label that is not, naming its place as Where does:
-// "flower.csv: line 7, column 3: label 2 is not 0 or 1; train with
-// --output softmax for more than two classes".
+// "flower.csv: line 7, column 3: label 2 is not 0 or 1 (a sigmoid output
+// tells two classes apart)".
 func (s *Set) CheckBinary() error {
 	if s.Y == nil {
 		return nil
@@ -178,7 +178,7 @@ func (s *Set) CheckBinary() error {
 	_, m := s.Y.Dims()
 	for j := range m {
 		if v := s.Y.At(0, j); v != 0 && v != 1 {
-			return fmt.Errorf("%s: label %v is not 0 or 1; train with --output softmax for more than two classes", s.Where(j), v)
+			return fmt.Errorf("%s: label %v is not 0 or 1 (a sigmoid output tells two classes apart)", s.Where(j), v)
 		}
 	}
 	return nil

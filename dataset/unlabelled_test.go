@@ -104,7 +104,7 @@ func TestLoadUnlabelledFiles(t *testing.T) {
 	if err != nil || s.Features() != 1 || !slices.Equal(s.Y.RawMatrix().Data, []float64{1, 2}) {
 		t.Fatalf("Load: %v %v", s, err)
 	}
-	checkError(t, s.CheckBinary(), csvPath+": line 3, column 2: label 2 is not 0 or 1; train with --output softmax for more than two classes")
+	checkError(t, s.CheckBinary(), csvPath+": line 3, column 2: label 2 is not 0 or 1 (a sigmoid output tells two classes apart)")
 }
 
 func TestReadNPZUnlabelled(t *testing.T) {

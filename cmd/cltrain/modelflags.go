@@ -134,7 +134,7 @@ func (k *modelFlags) resume(path string, saved engine.Model, p engine.Params) (e
 func labelsFor(model engine.Model, set *dataset.Set, name string) (*mat.Dense, error) {
 	if model.Output == engine.Sigmoid {
 		if err := set.CheckBinary(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w; train with --output softmax for more classes", err)
 		}
 		return set.Y, nil
 	}
