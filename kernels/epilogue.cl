@@ -6,6 +6,9 @@
 //   2  C = σ(acc + bias[i])                 the output layer's forward pass
 //   3  C = acc · (1 − aux[idx]²)            dZ = (Wᵀ·dZ') ⊙ (1 − A²)
 //   4  C = σ(acc + bias[i]) − aux[idx]      dZ = A − Y at the output
+//   5  C = max(acc + bias[i], 0)            ReLU hidden layers' forward pass
+//   6  C = acc where aux[idx] > 0, else 0   dZ = (Wᵀ·dZ') ⊙ [A > 0], ReLU's
+//                                           derivative at 0 taken as 0
 
 #ifndef EPILOGUE
 #define EPILOGUE 0
@@ -19,6 +22,10 @@
 #define EPILOGUE_VALUE(LOAD) (acc * (1.0f - LOAD(aux + idx) * LOAD(aux + idx)))
 #elif EPILOGUE == 4
 #define EPILOGUE_VALUE(LOAD) (act_sigmoid(acc + bias[i]) - LOAD(aux + idx))
+#elif EPILOGUE == 5
+#define EPILOGUE_VALUE(LOAD) fmax(acc + bias[i], 0.0f)
+#elif EPILOGUE == 6
+#define EPILOGUE_VALUE(LOAD) select(zero, acc, LOAD(aux + idx) > 0.0f)
 #else
 #define EPILOGUE_VALUE(LOAD) (beta == 0.0f ? alpha * acc : fma(beta, LOAD(C + idx), alpha * acc))
 #endif
@@ -28,6 +35,7 @@
 	store(__global float *C, const int idx, const int i, const T acc,          \
 	      const float alpha, const float beta, __global const float *bias,    \
 	      __global const float *aux) {                                         \
+		const T zero = (T)(0.0f); /* the ReLU mask's other side */               \
 		STORE(EPILOGUE_VALUE(LOAD), C + idx);                                    \
 	}
 

@@ -1,38 +1,166 @@
-// Reductions: one work-group per output, any work-group size; scratch is a
-// local buffer of one float per work-item.
+// Reductions in two stages, with deterministic results and no atomics.
+// Stage one splits each row into chunks, one work-group per chunk (any
+// work-group size; scratch is a local buffer of one float per work-item):
+// the work-items sum RVW-wide vectors strided by the work-group size, then
+// the group sums its work-items. A row of one chunk is finished there; a
+// row of several writes one partial sum per chunk, and stage two adds them
+// in order. The partition depends only on the shape and the launch, so a
+// run repeats bit for bit.
 
-// out[i] = scale·Σ_j a[i, j] + beta·out[i] (beta = 0 never reads out);
-// work-group i sums row i (db = (1/m) Σ dZ).
-__kernel void row_sums(const int rows, const int cols, const float scale,
-                       const float beta, __global const float *a,
-                       __global float *out, __local float *scratch) {
-	const int i = get_group_id(1);
-	float s = 0.0f;
-	for (int j = get_local_id(0); j < cols; j += get_local_size(0))
-		s += a[i * cols + j];
-	s = group_sum(s, scratch);
-	if (get_local_id(0) == 0 && i < rows)
-		out[i] = beta == 0.0f ? scale * s : fma(beta, out[i], scale * s);
+// RVW (4, 8 or 16) is the width of the vector loads: 16 fills an AVX-512
+// register on CPU devices, 4 keeps a GPU's loads coalesced.
+#ifndef RVW
+#define RVW 16
+#endif
+
+#define RVEC_(n) float##n
+#define RVEC(n) RVEC_(n)
+#define RLOAD_(n) vload##n
+#define RLOAD(n) RLOAD_(n)
+#define RCONV_(n) convert_float##n
+#define RCONV(n) RCONV_(n)
+typedef RVEC(RVW) rvec;
+#define rload RLOAD(RVW)
+#define rconv RCONV(RVW)
+
+// rsum returns the sum of a vector's lanes, pairwise.
+inline float rsum(rvec v) {
+#if RVW == 16
+	const float8 h8 = v.lo + v.hi;
+	const float4 h4 = h8.lo + h8.hi;
+#elif RVW == 8
+	const float4 h4 = v.lo + v.hi;
+#else
+	const float4 h4 = v;
+#endif
+	const float2 h2 = h4.lo + h4.hi;
+	return h2.x + h2.y;
 }
 
-// out[0] = (1/cols)·Σ_j [y·softplus(−z) + (1−y)·softplus(z)] with z = zb[j] +
-// bias[0]: the binary cross-entropy from the logits of a 1×cols output,
-// finite however far z saturates the sigmoid; out[1] = the fraction of
-// examples where (z > 0) == (y > 0.5), the accuracy. Run as one work-group.
-__kernel void bce_cost(const int cols, __global const float *zb,
+// finish_row returns scale·s + beta·old, not reading old when beta = 0.
+inline float finish_row(float s, float scale, float beta, __global const float *old) {
+	return beta == 0.0f ? scale * s : fma(beta, *old, scale * s);
+}
+
+// row_sums: out[i] = scale·Σ_j a[i, j] + beta·out[i] (beta = 0 never reads
+// out); db = (1/m)·Σ dZ. Launched over chunks × rows work-groups, each
+// chunk holding chunk columns (a multiple of RVW), the last one the rest.
+// With one chunk per row it writes out; with several it writes part[i·n +
+// g] for chunk g of row i and row_sums_finish completes the sums.
+__kernel void row_sums(const int rows, const int cols, const int chunk, const float scale,
+                       const float beta, __global const float *a, __global float *out,
+                       __global float *part, __local float *scratch) {
+	const int g = get_group_id(0), chunks = get_num_groups(0), i = get_group_id(1);
+	const int lid = get_local_id(0), wg = get_local_size(0);
+	const int c0 = min(g * chunk, cols), c1 = min(c0 + chunk, cols);
+	__global const float *row = a + (long)i * cols + c0;
+	const int nv = (c1 - c0) / RVW;
+	rvec acc = (rvec)(0.0f);
+	for (int v = lid; v < nv; v += wg)
+		acc += rload(0, row + v * RVW);
+	float s = rsum(acc);
+	for (int j = nv * RVW + lid; j < c1 - c0; j += wg)
+		s += row[j];
+	s = group_sum(s, scratch);
+	if (lid != 0 || i >= rows)
+		return;
+	if (chunks == 1)
+		out[i] = finish_row(s, scale, beta, out + i);
+	else
+		part[i * chunks + g] = s;
+}
+
+// row_sums_finish adds the chunks partial sums of each row, in order, one
+// work-item per row: out[i] = scale·Σ_g part[i·chunks + g] + beta·out[i].
+__kernel void row_sums_finish(const int rows, const int chunks, const float scale,
+                              const float beta, __global const float *part,
+                              __global float *out) {
+	const int i = get_global_id(0);
+	if (i >= rows)
+		return;
+	float s = 0.0f;
+	for (int g = 0; g < chunks; g++)
+		s += part[i * chunks + g];
+	out[i] = finish_row(s, scale, beta, out + i);
+}
+
+// log1p_unit returns log(1 + e) for e in [0, 1] as e·p(2e − 1), p the
+// degree-9 Chebyshev interpolant of log(1 + e)/e in monomials of t = 2e − 1:
+// within 1.4e-7 relative of the true value in float32 (float64 check in
+// docs/PERF.md), no cancellation near 0, and nine FMAs where PoCL's log1p
+// is a slow call.
+#define DEFINE_LOG1P_UNIT(T)                                                   \
+	inline T __attribute__((overloadable)) log1p_unit(T e) {                   \
+		const T t = fma(e, 2.0f, -1.0f);                                         \
+		T p = (T)(-6.2032364e-06f);                                              \
+		p = fma(p, t, 2.0508869e-05f);                                           \
+		p = fma(p, t, -5.303138e-05f);                                           \
+		p = fma(p, t, 0.00018090133f);                                           \
+		p = fma(p, t, -0.0006425995f);                                           \
+		p = fma(p, t, 0.0022897022f);                                            \
+		p = fma(p, t, -0.008461024f);                                            \
+		p = fma(p, t, 0.033152252f);                                             \
+		p = fma(p, t, -0.14426355f);                                             \
+		p = fma(p, t, 0.8109302f);                                               \
+		return e * p;                                                            \
+	}
+DEFINE_LOG1P_UNIT(float)
+DEFINE_LOG1P_UNIT(rvec)
+
+// bce_cost: out[0] = (1/cols)·Σ_j [y·softplus(−z) + (1−y)·softplus(z)] with
+// z = zb[j] + bias[0], the binary cross-entropy from the logits of a 1×cols
+// output, finite however far z saturates the sigmoid; out[1] = the fraction
+// of examples where (z > 0) == (y > 0.5), the accuracy. softplus(±z) =
+// max(±z, 0) + log1p(e^−|z|) shares its one exp and log1p between the two
+// terms. Launched over chunks work-groups as row_sums is; with several it
+// writes the pair (sum, right) of chunk g to part[2g], part[2g + 1] and
+// bce_cost_finish completes it.
+__kernel void bce_cost(const int cols, const int chunk, __global const float *zb,
                        __global const float *bias, __global const float *y,
-                       __global float *out, __local float *scratch) {
+                       __global float *out, __global float *part, __local float *scratch) {
+	const int g = get_group_id(0), chunks = get_num_groups(0);
+	const int lid = get_local_id(0), wg = get_local_size(0);
+	const int c0 = min(g * chunk, cols), c1 = min(c0 + chunk, cols);
 	const float b = bias[0];
-	float s = 0.0f, right = 0.0f;
-	for (int j = get_local_id(0); j < cols; j += get_local_size(0)) {
+	const int nv = (c1 - c0) / RVW;
+	rvec acc = (rvec)(0.0f), hits = (rvec)(0.0f);
+	for (int v = lid; v < nv; v += wg) {
+		const rvec z = rload(0, zb + c0 + v * RVW) + b;
+		const rvec yv = rload(0, y + c0 + v * RVW);
+		const rvec l = log1p_unit(exp(-fabs(z)));
+		acc += yv * fmax(-z, 0.0f) + (1.0f - yv) * fmax(z, 0.0f) + l;
+		// Vector comparisons give −1 for true.
+		hits -= rconv((z > 0.0f) == (yv > 0.5f));
+	}
+	float s = rsum(acc), right = rsum(hits);
+	for (int j = c0 + nv * RVW + lid; j < c1; j += wg) {
 		const float z = zb[j] + b;
-		s += y[j] * softplus(-z) + (1.0f - y[j]) * softplus(z);
+		s += y[j] * fmax(-z, 0.0f) + (1.0f - y[j]) * fmax(z, 0.0f) + log1p_unit(exp(-fabs(z)));
 		right += (z > 0.0f) == (y[j] > 0.5f) ? 1.0f : 0.0f;
 	}
 	s = group_sum(s, scratch);
 	right = group_sum(right, scratch);
-	if (get_local_id(0) == 0) {
+	if (lid != 0)
+		return;
+	if (chunks == 1) {
 		out[0] = s / cols;
 		out[1] = right / cols;
+	} else {
+		part[2 * g] = s;
+		part[2 * g + 1] = right;
 	}
+}
+
+// bce_cost_finish adds bce_cost's chunks pairs in order, in one work-item.
+__kernel void bce_cost_finish(const int cols, const int chunks, __global const float *part,
+                              __global float *out) {
+	if (get_global_id(0) != 0)
+		return;
+	float s = 0.0f, right = 0.0f;
+	for (int g = 0; g < chunks; g++) {
+		s += part[2 * g];
+		right += part[2 * g + 1];
+	}
+	out[0] = s / cols;
+	out[1] = right / cols;
 }

@@ -59,6 +59,10 @@ func Run(t *testing.T, impls ...Impl) {
 		{"DivergenceKeepsLastGood", divergenceKeepsLastGood},
 		{"HugeLearningRateDiverges", hugeLearningRate},
 		{"InterruptStops", interruptStops},
+		{"KindsAgreeWithReference", kindsAgree},
+		{"GradientsAgreeWithReference", gradientsAgree},
+		{"OptimizerStateRoundTrip", stateRoundTrip},
+		{"OptimizerStateLoadParams", stateLoadParams},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			for _, impl := range impls {
@@ -104,10 +108,15 @@ func Problem(rng *rand.Rand, nx, m int) (x, y *mat.Dense) {
 }
 
 // Params returns random parameters for the layer sizes, N(0, 1)·0.5, large
-// enough that every layer matters from the first step.
+// enough that every layer matters from the first step; an output layer of
+// more than one unit is a softmax's.
 func Params(t testing.TB, rng *rand.Rand, sizes []int) engine.Params {
 	t.Helper()
-	p, err := engine.Model{Sizes: sizes}.Init(engine.Course, rng)
+	model := engine.Model{Sizes: sizes}
+	if len(sizes) > 0 && sizes[len(sizes)-1] > 1 {
+		model.Output = engine.Softmax
+	}
+	p, err := model.Init(engine.Course, rng)
 	if err != nil {
 		t.Fatal(err)
 	}

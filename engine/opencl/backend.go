@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,12 +28,18 @@ type Backend struct {
 	xb    Mat            // the gathered batch, when shuffled
 	yb    Mat
 
+	model  engine.Model
 	w, b   []Mat // parameters per layer
-	dw, db []Mat // their gradients, when NoFusion
+	dw, db []Mat // their gradients, when NoFusion or the update is not fused (fusedUpdate)
 	a      []Mat // activations per layer, m columns of room
 	dz     []Mat // pre-activation gradients per layer
-	logits Mat   // output pre-activation without bias (1×m), for the cost
+	logits Mat   // output pre-activation without bias (K×m), for the cost
 	evalB  *device.Buffer
+	// slots[k] holds the optimizer's k-th tensor (Momentum's velocity;
+	// Adam's first, then second moments) of every parameter, in the order
+	// W1, b1, W2, b2, …; steps counts the updates applied (Adam's t − 1).
+	slots [][]Mat
+	steps int
 
 	owned     []Mat
 	shuffled  bool
@@ -121,7 +128,8 @@ func (o *Backend) KernelTime() (time.Duration, error) {
 }
 
 // Prepare runs every kernel of a training step once, with a learning rate
-// of 0 so that the parameters keep their every bit, and an evaluation, then
+// of 0 so that the parameters keep their every bit (the optimizer's state,
+// which such a step moves, is saved and put back), and an evaluation, then
 // waits for the device: the programs are built (or loaded from the binary
 // cache) and the driver has finished compiling each kernel before the run
 // is timed. A mini-batch run's first batch order is the natural one here;
@@ -129,6 +137,10 @@ func (o *Backend) KernelTime() (time.Duration, error) {
 func (o *Backend) Prepare(batch int) error {
 	if o.x.Buf == nil {
 		return errors.New("prepare: no data loaded")
+	}
+	restore, err := o.saveState()
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
 	}
 	if batch <= 0 || batch >= o.m {
 		if _, err := o.Steps(0, 1, 0, 1); err != nil {
@@ -147,6 +159,9 @@ func (o *Backend) Prepare(batch int) error {
 		}
 	}
 	if _, err := o.Evaluate(); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if err := restore(); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	return o.Sync()
@@ -181,14 +196,28 @@ func (o *Backend) upload(d *mat.Dense) (Mat, error) {
 	return m, m.Buf.Write(toF32(d))
 }
 
-// Load allocates every buffer of the run and copies the data and parameters
-// to the device.
+// Supported lists the model kinds the OpenCL backend trains: every kind
+// package engine has.
+var Supported = struct {
+	Hidden     []engine.Activation
+	Outputs    []engine.Output
+	Optimizers []engine.Optimizer
+}{
+	Hidden:     []engine.Activation{engine.Tanh, engine.ReLU},
+	Outputs:    []engine.Output{engine.Sigmoid, engine.Softmax},
+	Optimizers: []engine.Optimizer{engine.SGD, engine.Momentum, engine.Adam},
+}
+
+// Load allocates every buffer of the run and copies the data, the
+// parameters and the optimizer's state (zeros when fresh) to the device.
 func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
-	if err := engine.CheckLoad("opencl backend", m, x, y, p, []engine.Activation{engine.Tanh}, []engine.Output{engine.Sigmoid}, []engine.Optimizer{engine.SGD}); err != nil {
+	if err := engine.CheckLoad("opencl backend", m, x, y, p, Supported.Hidden, Supported.Outputs, Supported.Optimizers); err != nil {
 		return err
 	}
 	o.free()
 	var err error
+	o.model = m
+	o.model.Sizes = slices.Clone(m.Sizes)
 	o.sizes = p.Sizes()
 	_, o.m = x.Dims()
 	if o.x, err = o.upload(x); err != nil {
@@ -207,7 +236,7 @@ func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
 		if err != nil {
 			return fmt.Errorf("load b%d: %w", l+1, err)
 		}
-		if o.NoFusion { // the fused update never stores dW and db
+		if o.NoFusion || !o.fusedUpdate() { // the fused update never stores dW and db
 			dw, err := o.alloc(rows, cols)
 			if err != nil {
 				return fmt.Errorf("allocate dW%d: %w", l+1, err)
@@ -229,13 +258,53 @@ func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
 		o.w, o.b = append(o.w, w), append(o.b, b)
 		o.a, o.dz = append(o.a, a), append(o.dz, dz)
 	}
-	if o.logits, err = o.alloc(1, o.m); err != nil {
+	if o.logits, err = o.alloc(o.sizes[len(o.sizes)-1], o.m); err != nil {
 		return fmt.Errorf("allocate logits: %w", err)
 	}
 	if o.evalB, err = o.ctx.NewBuffer(2); err != nil {
 		return fmt.Errorf("allocate cost: %w", err)
 	}
+	return o.loadState(p)
+}
+
+// loadState allocates the optimizer's state and copies p's to it, zeros
+// when p's is fresh.
+func (o *Backend) loadState(p engine.Params) error {
+	o.steps = p.Opt.Steps
+	for k := range o.model.Optimizer.Slots() {
+		var slot []Mat
+		for l := range p.W {
+			for i, param := range []*mat.Dense{p.W[l], p.B[l]} {
+				r, c := param.Dims()
+				what := [2]string{"W", "b"}[i]
+				buf, err := o.alloc(r, c)
+				if err != nil {
+					return fmt.Errorf("allocate optimizer state %d of %s%d: %w", k+1, what, l+1, err)
+				}
+				v := make([]float32, r*c)
+				if len(p.Opt.Slots) > 0 {
+					src := p.Opt.Slots[k].B[l]
+					if i == 0 {
+						src = p.Opt.Slots[k].W[l]
+					}
+					v = toF32(src)
+				}
+				if err := buf.Buf.Write(v); err != nil {
+					return fmt.Errorf("load optimizer state %d of %s%d: %w", k+1, what, l+1, err)
+				}
+				slot = append(slot, buf)
+			}
+		}
+		o.slots = append(o.slots, slot)
+	}
 	return nil
+}
+
+// fusedUpdate reports whether the update is plain SGD without L2, which the
+// fused step applies inside the dW GEMM (GemmUpdate) without storing dW;
+// other updates store dW and db and run the optimizer's kernel.
+func (o *Backend) fusedUpdate() bool {
+	return o.model.Optimizer == engine.SGD && o.model.L2 == 0
 }
 
 // Shuffle uploads the example order; later batches are gathered through it.
@@ -252,7 +321,7 @@ func (o *Backend) Shuffle(perm []int) error {
 		if o.xb, err = o.alloc(nx, o.m); err != nil {
 			return fmt.Errorf("allocate batch: %w", err)
 		}
-		if o.yb, err = o.alloc(1, o.m); err != nil {
+		if o.yb, err = o.alloc(o.y.Rows, o.m); err != nil {
 			return fmt.Errorf("allocate batch labels: %w", err)
 		}
 	}
@@ -287,10 +356,14 @@ func (o *Backend) batch(b engine.Batch) (x, y Mat, err error) {
 
 // hidden queues the hidden layers' forward pass over the columns of x.
 func (o *Backend) hidden(x Mat) error {
+	act := BiasTanh
+	if o.model.Hidden == engine.ReLU {
+		act = BiasReLU
+	}
 	in := x
 	for l := 0; l < len(o.w)-1; l++ {
 		out := cols(o.a[l], x.Cols)
-		if err := o.ops.GemmBias(BiasTanh, o.w[l], in, o.b[l].Buf, out); err != nil {
+		if err := o.ops.GemmBias(act, o.w[l], in, o.b[l].Buf, out); err != nil {
 			return fmt.Errorf("forward layer %d: %w", l+1, err)
 		}
 		in = out
@@ -298,20 +371,52 @@ func (o *Backend) hidden(x Mat) error {
 	return nil
 }
 
-// cost queues the output logits from the last hidden activation in and the
-// cost and accuracy kernel against y.
-func (o *Backend) cost(in, y Mat) error {
-	last := len(o.w) - 1
+// logitsOf queues the output layer's logits without the bias, W_L·in, and
+// returns them.
+func (o *Backend) logitsOf(in Mat) (Mat, error) {
 	z := cols(o.logits, in.Cols)
-	if err := o.ops.Gemm(false, false, 1, o.w[last], in, 0, z); err != nil {
-		return fmt.Errorf("output logits: %w", err)
+	if err := o.ops.Gemm(false, false, 1, o.w[len(o.w)-1], in, 0, z); err != nil {
+		return z, fmt.Errorf("output logits: %w", err)
 	}
-	return o.ops.Cost(z, o.b[last].Buf, y, o.evalB)
+	return z, nil
+}
+
+// evalCost queues the cost and accuracy of the logits z (without the bias)
+// against y into the eval buffer, with the L2 penalty λ/(2n)·Σ‖W‖² of the
+// current weights when penalty is set, n being z's columns.
+func (o *Backend) evalCost(z, y Mat, penalty bool) error {
+	bias := o.b[len(o.b)-1].Buf
+	var err error
+	if o.model.Output == engine.Softmax {
+		err = o.ops.SoftmaxCost(z, bias, y, o.evalB)
+	} else {
+		err = o.ops.Cost(z, bias, y, o.evalB)
+	}
+	if err != nil {
+		return fmt.Errorf("cost: %w", err)
+	}
+	if penalty && o.model.L2 != 0 {
+		if err := o.ops.AddSumSquares(o.w, float32(o.model.L2/(2*float64(z.Cols))), o.evalB); err != nil {
+			return fmt.Errorf("L2 penalty: %w", err)
+		}
+	}
+	return nil
+}
+
+// cost queues the output logits from the last hidden activation in and the
+// cost and accuracy kernels against y (evalCost).
+func (o *Backend) cost(in, y Mat, penalty bool) error {
+	z, err := o.logitsOf(in)
+	if err != nil {
+		return err
+	}
+	return o.evalCost(z, y, penalty)
 }
 
 // forward queues the whole forward pass over the columns of x, storing every
-// activation, and when eval the cost against y.
-func (o *Backend) forward(x, y Mat, eval bool) error {
+// activation, and when eval the cost against y (with the L2 penalty when
+// penalty is set).
+func (o *Backend) forward(x, y Mat, eval, penalty bool) error {
 	if err := o.hidden(x); err != nil {
 		return err
 	}
@@ -320,13 +425,29 @@ func (o *Backend) forward(x, y Mat, eval bool) error {
 	if last > 0 {
 		in = cols(o.a[last-1], x.Cols)
 	}
-	if err := o.ops.GemmBias(BiasSigmoid, o.w[last], in, o.b[last].Buf, cols(o.a[last], x.Cols)); err != nil {
+	out := cols(o.a[last], x.Cols)
+	if o.model.Output == engine.Softmax {
+		z, err := o.logitsOf(in)
+		if err != nil {
+			return err
+		}
+		if eval {
+			if err := o.evalCost(z, y, penalty); err != nil {
+				return err
+			}
+		}
+		if err := o.ops.BiasSoftmax(z, o.b[last].Buf, out); err != nil {
+			return fmt.Errorf("forward output layer: %w", err)
+		}
+		return nil
+	}
+	if err := o.ops.GemmBias(BiasSigmoid, o.w[last], in, o.b[last].Buf, out); err != nil {
 		return fmt.Errorf("forward output layer: %w", err)
 	}
 	if !eval {
 		return nil
 	}
-	return o.cost(in, y)
+	return o.cost(in, y, penalty)
 }
 
 // readEval waits for the cost kernel over n examples and returns its result.
@@ -377,11 +498,14 @@ func (o *Backend) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, erro
 	return o.readEval(y.Cols)
 }
 
-// stepFused queues an iteration in 2L+1 launches (L layers): the hidden
-// layers' forward GEMMs with bias and tanh, the output's with the sigmoid and
-// the subtraction of Y giving dZ_L, then per layer the GEMM that carries the
-// gradient back through tanh and the GEMM that applies the update (weights
-// and biases) without storing dW or db.
+// stepFused queues an iteration in 2L+1 launches (L layers) for plain SGD:
+// the hidden layers' forward GEMMs with bias and the activation, the
+// output's with the sigmoid and the subtraction of Y giving dZ_L (for the
+// softmax: the logits' GEMM and a column-wise kernel giving dZ_L), then per
+// layer the GEMM that carries the gradient back through the activation and
+// the GEMM that applies the update (weights and biases) without storing dW
+// or db. Other optimizers, and L2, store dW and db instead and run the
+// optimizer's kernel per parameter.
 func (o *Backend) stepFused(x, y Mat, lr float64, eval bool) error {
 	n := x.Cols
 	L := len(o.w)
@@ -392,52 +516,138 @@ func (o *Backend) stepFused(x, y Mat, lr float64, eval bool) error {
 	if L > 1 {
 		in = cols(o.a[L-2], n)
 	}
-	if eval {
-		if err := o.cost(in, y); err != nil {
+	dz := cols(o.dz[L-1], n)
+	if o.model.Output == engine.Softmax {
+		z, err := o.logitsOf(in)
+		if err != nil {
 			return err
 		}
+		if eval {
+			if err := o.evalCost(z, y, true); err != nil {
+				return err
+			}
+		}
+		if err := o.ops.SoftmaxSub(z, o.b[L-1].Buf, y, dz); err != nil {
+			return fmt.Errorf("output layer gradient: %w", err)
+		}
+	} else {
+		if eval {
+			if err := o.cost(in, y, true); err != nil {
+				return err
+			}
+		}
+		if err := o.ops.GemmSigmoidSub(o.w[L-1], in, o.b[L-1].Buf, y, dz); err != nil {
+			return fmt.Errorf("forward output layer: %w", err)
+		}
 	}
-	dz := cols(o.dz[L-1], n)
-	if err := o.ops.GemmSigmoidSub(o.w[L-1], in, o.b[L-1].Buf, y, dz); err != nil {
-		return fmt.Errorf("forward output layer: %w", err)
-	}
+	fused := o.fusedUpdate()
 	scale := float32(lr) / float32(n)
 	for l := L - 1; l >= 0; l-- {
 		prev := x
 		if l > 0 {
 			prev = cols(o.a[l-1], n)
 			// Uses W_l before its update.
-			if err := o.ops.GemmTanhBackward(o.w[l], dz, prev, cols(o.dz[l-1], n)); err != nil {
+			if err := o.backwardAct(o.w[l], dz, prev, cols(o.dz[l-1], n)); err != nil {
 				return fmt.Errorf("backward dZ%d: %w", l, err)
 			}
 		}
-		if err := o.ops.GemmUpdate(dz, prev, scale, o.w[l], o.b[l].Buf); err != nil {
-			return fmt.Errorf("update layer %d: %w", l+1, err)
+		if fused {
+			if err := o.ops.GemmUpdate(dz, prev, scale, o.w[l], o.b[l].Buf); err != nil {
+				return fmt.Errorf("update layer %d: %w", l+1, err)
+			}
+		} else {
+			if err := o.layerGradients(l, dz, prev, 1/float32(n)); err != nil {
+				return err
+			}
+			if err := o.applyUpdate(l, lr, n); err != nil {
+				return err
+			}
 		}
 		if l > 0 {
 			dz = cols(o.dz[l-1], n)
 		}
 	}
+	o.steps++
+	return nil
+}
+
+// backwardAct queues c = (wᵀ·dz) ⊙ act'(t), the gradient of a hidden
+// layer's pre-activation from the next layer's, t being its output, in one
+// GEMM with the activation's epilogue.
+func (o *Backend) backwardAct(w, dz, t, c Mat) error {
+	if o.model.Hidden == engine.ReLU {
+		return o.ops.GemmReLUBackward(w, dz, t, c)
+	}
+	return o.ops.GemmTanhBackward(w, dz, t, c)
+}
+
+// layerGradients queues dW_l = scale·dz·prevᵀ and db_l = scale·Σ_j dz[:, j].
+func (o *Backend) layerGradients(l int, dz, prev Mat, scale float32) error {
+	if err := o.ops.Gemm(false, true, scale, dz, prev, 0, o.dw[l]); err != nil {
+		return fmt.Errorf("backward dW%d: %w", l+1, err)
+	}
+	if err := o.ops.RowSums(dz, scale, o.db[l].Buf); err != nil {
+		return fmt.Errorf("backward db%d: %w", l+1, err)
+	}
+	return nil
+}
+
+// applyUpdate queues the model's optimizer on layer l from the gradients in
+// dW_l and db_l of a batch of n examples, the L2 term (λ/n)·W_l folded into
+// the weights' gradient. It is update number steps+1.
+func (o *Backend) applyUpdate(l int, lr float64, n int) error {
+	w, b, dw, db := o.w[l], o.b[l], o.dw[l], o.db[l]
+	l2 := o.model.L2 / float64(n)
+	hy := o.model.Hyper
+	var errW, errB error
+	switch o.model.Optimizer {
+	case engine.Momentum:
+		v := o.slots[0]
+		errW = o.ops.Momentum(w.Buf, dw.Buf, v[2*l].Buf, w.Len(), float32(lr), float32(hy.Momentum), float32(l2))
+		errB = o.ops.Momentum(b.Buf, db.Buf, v[2*l+1].Buf, b.Len(), float32(lr), float32(hy.Momentum), 0)
+	case engine.Adam:
+		m, v := o.slots[0], o.slots[1]
+		s := AdamStep{LR: lr, Beta1: hy.Beta1, Beta2: hy.Beta2, Eps: hy.Eps, L2: l2, T: o.steps + 1}
+		errW = o.ops.Adam(w.Buf, dw.Buf, m[2*l].Buf, v[2*l].Buf, w.Len(), s)
+		s.L2 = 0
+		errB = o.ops.Adam(b.Buf, db.Buf, m[2*l+1].Buf, v[2*l+1].Buf, b.Len(), s)
+	default:
+		if l2 != 0 {
+			errW = o.ops.SGDL2(w.Buf, dw.Buf, w.Len(), float32(lr), float32(l2))
+		} else {
+			errW = o.ops.SGD(w.Buf, dw.Buf, w.Len(), float32(lr))
+		}
+		errB = o.ops.SGD(b.Buf, db.Buf, b.Len(), float32(lr))
+	}
+	if errW != nil {
+		return fmt.Errorf("update W%d: %w", l+1, errW)
+	}
+	if errB != nil {
+		return fmt.Errorf("update b%d: %w", l+1, errB)
+	}
 	return nil
 }
 
 // stepUnfused queues an iteration with one launch per op: the forward GEMMs
-// with their activations, A − Y, dW, db, dA and the tanh gradient per layer,
-// and one SGD launch per parameter.
+// with their activations, A − Y, dW, db, dA and the activation's gradient
+// per layer, and one optimizer launch per parameter.
 func (o *Backend) stepUnfused(x, y Mat, lr float64, eval bool) error {
-	if err := o.gradients(x, y, 1/float32(x.Cols), eval); err != nil {
+	if err := o.gradients(x, y, 1/float32(x.Cols), eval, true); err != nil {
 		return err
 	}
-	return o.update(lr)
+	return o.update(lr, x.Cols)
 }
 
 // gradients queues the forward pass over the columns of x (and the cost
 // against y when eval) and the backward pass, leaving scale·Σ over the
-// columns of each layer's gradient in dW and db: scale is 1/n for the mean
-// over n columns, or 1/N when the columns are one device's share of a
-// batch of N (Parallel). It needs the buffers of NoFusion.
-func (o *Backend) gradients(x, y Mat, scale float32, eval bool) error {
-	if err := o.forward(x, y, eval); err != nil {
+// columns of each layer's gradient in dW and db, without the L2 term (the
+// update folds it in): scale is 1/n for the mean over n columns, or 1/N
+// when the columns are one device's share of a batch of N (Parallel). The
+// cost carries the L2 penalty, as λ/(2n)·Σ‖W‖² for n columns, only when
+// penalty is set: Parallel weighs each device's cost by its share and sets
+// it on one device. It needs the buffers of NoFusion.
+func (o *Backend) gradients(x, y Mat, scale float32, eval, penalty bool) error {
+	if err := o.forward(x, y, eval, penalty); err != nil {
 		return err
 	}
 	n := x.Cols
@@ -464,7 +674,13 @@ func (o *Backend) gradients(x, y Mat, scale float32, eval bool) error {
 		if err := o.ops.Gemm(true, false, 1, o.w[l], dz, 0, da); err != nil {
 			return fmt.Errorf("backward dA%d: %w", l, err)
 		}
-		if err := o.ops.TanhBackward(da, prev, da); err != nil {
+		var err error
+		if o.model.Hidden == engine.ReLU {
+			err = o.ops.ReLUBackward(da, prev, da)
+		} else {
+			err = o.ops.TanhBackward(da, prev, da)
+		}
+		if err != nil {
 			return fmt.Errorf("backward dZ%d: %w", l, err)
 		}
 		dz = da
@@ -472,16 +688,15 @@ func (o *Backend) gradients(x, y Mat, scale float32, eval bool) error {
 	return nil
 }
 
-// update queues W −= lr·dW and b −= lr·db for every layer.
-func (o *Backend) update(lr float64) error {
+// update queues the model's optimizer on every layer from the gradients in
+// dW and db of a batch of n examples (applyUpdate).
+func (o *Backend) update(lr float64, n int) error {
 	for l := range o.w {
-		if err := o.ops.SGD(o.w[l].Buf, o.dw[l].Buf, o.w[l].Len(), float32(lr)); err != nil {
-			return fmt.Errorf("update W%d: %w", l+1, err)
-		}
-		if err := o.ops.SGD(o.b[l].Buf, o.db[l].Buf, o.b[l].Len(), float32(lr)); err != nil {
-			return fmt.Errorf("update b%d: %w", l+1, err)
+		if err := o.applyUpdate(l, lr, n); err != nil {
+			return err
 		}
 	}
+	o.steps++
 	return nil
 }
 
@@ -497,13 +712,14 @@ func (o *Backend) Evaluate() (engine.Eval, error) {
 	if L := len(o.w); L > 1 {
 		in = cols(o.a[L-2], o.m)
 	}
-	if err := o.cost(in, o.y); err != nil {
+	if err := o.cost(in, o.y, true); err != nil {
 		return engine.Eval{}, err
 	}
 	return o.readEval(o.m)
 }
 
-// engine.Params reads the parameters back from the device.
+// Params reads the parameters and the optimizer's state back from the
+// device.
 func (o *Backend) Params() (engine.Params, error) {
 	var p engine.Params
 	for l := range o.w {
@@ -517,7 +733,53 @@ func (o *Backend) Params() (engine.Params, error) {
 		}
 		p.W, p.B = append(p.W, w), append(p.B, b)
 	}
+	p.Opt.Steps = o.steps
+	for k, slot := range o.slots {
+		var s engine.Params
+		for i, m := range slot {
+			d, err := download(m)
+			if err != nil {
+				return engine.Params{}, fmt.Errorf("read optimizer state %d of layer %d: %w", k+1, i/2+1, err)
+			}
+			if i%2 == 0 {
+				s.W = append(s.W, d)
+			} else {
+				s.B = append(s.B, d)
+			}
+		}
+		p.Opt.Slots = append(p.Opt.Slots, s)
+	}
 	return p, nil
+}
+
+// saveState returns a function that puts the optimizer's state (its
+// tensors and step count) back as it is now, for Prepare, whose step at a
+// learning rate of 0 keeps the parameters but moves the state.
+func (o *Backend) saveState() (restore func() error, err error) {
+	steps := o.steps
+	var saved [][]float32
+	for _, slot := range o.slots {
+		for _, m := range slot {
+			v := make([]float32, m.Len())
+			if err := m.Buf.Read(v); err != nil {
+				return nil, fmt.Errorf("save optimizer state: %w", err)
+			}
+			saved = append(saved, v)
+		}
+	}
+	return func() error {
+		o.steps = steps
+		i := 0
+		for _, slot := range o.slots {
+			for _, m := range slot {
+				if err := m.Buf.Write(saved[i]); err != nil {
+					return fmt.Errorf("restore optimizer state: %w", err)
+				}
+				i++
+			}
+		}
+		return nil
+	}, nil
 }
 
 func (o *Backend) free() {

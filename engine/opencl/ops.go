@@ -148,6 +148,8 @@ const (
 	BiasSigmoid                  // C = σ(A·B + bias)
 	TanhBackward                 // C = (Aᵀ·B) ⊙ (1 − T²), T the tanh output
 	SigmoidSub                   // C = σ(A·B + bias) − Y
+	BiasReLU                     // C = max(A·B + bias, 0)
+	ReLUBackward                 // C = (Aᵀ·B) where T > 0, else 0; T the ReLU output
 )
 
 // Ops launches cltrain's kernels on one context. Programs are built on first
@@ -158,6 +160,9 @@ type Ops struct {
 	kernels  map[string]*device.Kernel
 	programs []*device.Program
 	reduceWG int
+	scratch  *device.Buffer // the reductions' partial sums, grown on demand
+	trainTmp *device.Buffer // softmax_cost's and sum_squares' partial sums (ops_train.go)
+	pack     [2]*device.Buffer // the packed GEMM's copies of op(A) and op(B) (gemm_packed.go)
 	tuning   Tuning
 
 	profiling bool
@@ -199,7 +204,15 @@ func (o *Ops) Release() error {
 	for _, p := range o.programs {
 		keep(p.Release())
 	}
-	o.kernels, o.programs = map[string]*device.Kernel{}, nil
+	if o.scratch != nil {
+		keep(o.scratch.Release())
+	}
+	if o.trainTmp != nil {
+		keep(o.trainTmp.Release())
+		o.trainTmp = nil
+	}
+	keep(o.releasePack())
+	o.kernels, o.programs, o.scratch = map[string]*device.Kernel{}, nil, nil
 	o.DropEvents()
 	return first
 }
@@ -290,11 +303,11 @@ func (o *Ops) Gemm(tA, tB bool, alpha float32, a, b Mat, beta float32, c Mat) er
 	return o.runGemm(gemmCall{ep: Linear, tA: tA, tB: tB, alpha: alpha, a: a, b: b, beta: beta, c: c})
 }
 
-// GemmBias computes c = act(a·b + bias) for the BiasTanh and BiasSigmoid
-// epilogues, bias holding one value per row of c.
+// GemmBias computes c = act(a·b + bias) for the BiasTanh, BiasSigmoid and
+// BiasReLU epilogues, bias holding one value per row of c.
 func (o *Ops) GemmBias(act Epilogue, a, b Mat, bias *device.Buffer, c Mat) error {
-	if act != BiasTanh && act != BiasSigmoid {
-		return fmt.Errorf("gemm epilogue %d: want BiasTanh or BiasSigmoid", act)
+	if act != BiasTanh && act != BiasSigmoid && act != BiasReLU {
+		return fmt.Errorf("gemm epilogue %d: want BiasTanh, BiasSigmoid or BiasReLU", act)
 	}
 	if bias == nil || bias.Len() < c.Rows {
 		return fmt.Errorf("gemm bias: need %d values", c.Rows)
@@ -375,6 +388,9 @@ func (o *Ops) runGemm(g gemmCall) error {
 		aux = g.c.Buf
 	}
 	p := o.paramsFor(g.tA, g.tB, m, n, k)
+	if p.kernelFor(o.c.Device) == GemmCPU && usePacked(p, g.tA, g.tB, m, n, k) {
+		return o.gemmPacked(g, p, m, n, k, bias, aux)
+	}
 	var kern *device.Kernel
 	var global, local []int
 	var err error
@@ -503,39 +519,6 @@ func (o *Ops) GatherCols(src Mat, idx *device.Buffer, off int, dst Mat) error {
 		return err
 	}
 	return o.launch(k, []int{dst.Cols, dst.Rows}, nil, int32(dst.Rows), int32(dst.Cols), int32(src.Cols), idx, int32(off), src.Buf, dst.Buf)
-}
-
-// RowSums computes out[i] = scale·Σ_j a[i, j].
-func (o *Ops) RowSums(a Mat, scale float32, out *device.Buffer) error {
-	return o.rowSums(a, scale, 0, out)
-}
-
-// rowSums computes out[i] = scale·Σ_j a[i, j] + beta·out[i].
-func (o *Ops) rowSums(a Mat, scale, beta float32, out *device.Buffer) error {
-	if out.Len() < a.Rows {
-		return fmt.Errorf("row_sums: %s input, output holds %d", a, out.Len())
-	}
-	k, err := o.kernel("row_sums", "row_sums", nil, "reduce.cl")
-	if err != nil {
-		return err
-	}
-	wg := o.reduceWG
-	return o.launch(k, []int{wg, a.Rows}, []int{wg, 1}, int32(a.Rows), int32(a.Cols), scale, beta, a.Buf, out, device.Local(4*wg))
-}
-
-// Cost writes to out[0] the binary cross-entropy of labels y (1×m) given the
-// logits z + bias[0] (z 1×m), computed stably from the logits, and to out[1]
-// the accuracy of the predictions z + bias[0] > 0.
-func (o *Ops) Cost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer) error {
-	if z.Rows != 1 || y.Rows != 1 || z.Cols != y.Cols || out.Len() < 2 {
-		return fmt.Errorf("bce_cost: logits %s and labels %s must both be 1×m, out hold 2 values", z, y)
-	}
-	k, err := o.kernel("bce_cost", "bce_cost", nil, "reduce.cl")
-	if err != nil {
-		return err
-	}
-	wg := o.reduceWG
-	return o.launch(k, []int{wg}, []int{wg}, int32(z.Cols), z.Buf, bias, y.Buf, out, device.Local(4*wg))
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

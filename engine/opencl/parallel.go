@@ -157,13 +157,15 @@ func (p *Parallel) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, err
 	}
 	first, count := p.split(b.Size)
 	scale := 1 / float32(b.Size)
+	penalty := true // the L2 penalty goes into the first share's cost only
 	for i, r := range p.reps {
 		if count[i] == 0 {
 			continue
 		}
 		x, y, err := r.batch(engine.Batch{Offset: b.Offset + first[i], Size: count[i]})
 		if err == nil {
-			err = r.gradients(x, y, scale, eval)
+			err = r.gradients(x, y, scale, eval, penalty)
+			penalty = false
 		}
 		if err == nil {
 			err = r.ctx.Flush() // start it before the next device's
@@ -191,7 +193,7 @@ func (p *Parallel) Step(b engine.Batch, lr float64, eval bool) (engine.Eval, err
 	if err := p.allReduce(count); err != nil {
 		return engine.Eval{}, err
 	}
-	return e, p.each(func(r *Backend) error { return r.update(lr) })
+	return e, p.each(func(r *Backend) error { return r.update(lr, b.Size) })
 }
 
 // allReduce replaces every device's gradients with their sum over the
@@ -238,7 +240,7 @@ func (p *Parallel) Prepare(batch int) error {
 		}
 		for run := range 2 { // the first compiles
 			start := time.Now()
-			if err := r.gradients(x, y, 1/float32(batch), true); err != nil {
+			if err := r.gradients(x, y, 1/float32(batch), true, true); err != nil {
 				return p.deviceErr(r, err)
 			}
 			if err := r.Sync(); err != nil {
@@ -270,7 +272,7 @@ func (p *Parallel) Prepare(batch int) error {
 		}
 		x, y, err := r.batch(engine.Batch{Offset: first[i], Size: count[i]})
 		if err == nil {
-			err = r.gradients(x, y, 1/float32(batch), true)
+			err = r.gradients(x, y, 1/float32(batch), true, true)
 		}
 		if err != nil {
 			return p.deviceErr(r, err)

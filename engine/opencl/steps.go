@@ -7,10 +7,14 @@ import (
 	"github.com/cltrain/cltrain/engine"
 )
 
-// fused reports whether Steps runs in one launch: a network of one hidden
-// layer small enough for the tiny_train kernel, trained full-batch.
+// fused reports whether Steps runs in one launch: a network of one tanh
+// hidden layer small enough for the tiny_train kernel, with the sigmoid
+// output, trained full-batch by plain gradient descent without L2 (the
+// only model tiny_train knows).
 func (o *Backend) fused() bool {
-	return !o.shuffled && !o.NoFusion && len(o.sizes) == 3 && TinyFits(o.sizes[0], o.sizes[1])
+	m := o.model
+	course := m.Hidden == engine.Tanh && m.Output == engine.Sigmoid && m.Optimizer == engine.SGD && m.L2 == 0
+	return course && !o.shuffled && !o.NoFusion && len(o.sizes) == 3 && TinyFits(o.sizes[0], o.sizes[1])
 }
 
 // tinyWG returns the work-group size of the fused kernel: on a CPU device
@@ -48,8 +52,12 @@ func (o *Backend) Steps(first, n int, lr float64, logEvery int) ([]engine.Eval, 
 		}
 	}
 	err := o.ops.TinyTrain(o.x, o.y, o.w[0], o.b[0], o.w[1], o.b[1], first, n, logEvery, float32(lr), o.tinyWG(), o.tinyEvals)
-	if err != nil || logged == 0 {
+	if err != nil {
 		return nil, err
+	}
+	o.steps += max(n, 0)
+	if logged == 0 {
+		return nil, nil
 	}
 	v := make([]float32, 2*logged)
 	if err := o.tinyEvals.Read(v); err != nil {

@@ -174,7 +174,11 @@ func Cases(quick bool) []Case {
 	if !quick {
 		cs = append(cs, costCase(100003, 1))
 	}
+	// Short wide inputs, cut into many work-groups per row whose partial
+	// sums a second launch adds.
+	cs = append(cs, rowSumsCase(1, 1<<20+3), rowSumsCase(4, 262147), rowSumsCase(5, 65537), costCase(1<<20+5, 1), costCase(65539, 40))
 	cs = append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 400, 10, 16), tinyCase(5, 7, 397, 25, 16), tinyCase(3, 16, 1001, 5, 16))
+	cs = append(cs, trainCases(quick)...)
 	return cs
 }
 
@@ -201,6 +205,9 @@ var Kernels = []string{
 	"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid", "gemm_sigmoid_sub",
 	"gemm_tanh_backward", "gemm_update", "bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd",
 	"row_sums", "gather_cols", "bce_cost", "tiny_train",
+	// The kinds beyond tanh/sigmoid/SGD (train.go).
+	"gemm_bias_relu", "gemm_relu_backward", "bias_relu", "relu_backward", "bias_softmax", "softmax_sub",
+	"softmax_cost", "sgd_l2", "momentum", "adam", "sum_squares",
 }
 
 // OclgrindCases is a set small enough for Oclgrind, the OpenCL simulator
@@ -231,6 +238,10 @@ func OclgrindCases() []Case {
 			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c))
 	}
 	cs = append(cs, costCase(1, 1), costCase(301, 1), costCase(301, 40))
+	// Past four vectors of 4 per work-item of a group of 256: more than one
+	// work-group per row, and the launch that adds their partial sums.
+	cs = append(cs, rowSumsCase(2, 8209), costCase(8209, 1))
+	cs = append(cs, trainOclgrindCases()...)
 	return append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 300, 4, 256), tinyCase(3, 5, 37, 4, 37))
 }
 
