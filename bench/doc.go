@@ -3,7 +3,9 @@
 // step and a whole flower-sized training run, on the CPU in float32 and
 // float64 (gonum's Go BLAS, and OpenBLAS when installed) and on an OpenCL
 // device (cltrain's kernels, and CLBlast's SGEMM when installed), together
-// with the device's measured peak FLOP rate and copy bandwidth.
+// with the device's measured peak FLOP rate and copy bandwidth, the host
+// CPU's own FMA peak (a Go assembly loop on amd64) and the OpenBLAS kernel
+// set that ran.
 //
 // Every case runs its backends interleaved (a warm-up each, then rounds of
 // A B C …) so that drift of the machine hits all of them, and reports the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine"
 	"github.com/cltrain/cltrain/engine/opencl"
 )
 
@@ -34,20 +35,60 @@ const (
 )
 
 // StepConfig is a network of one hidden layer: NX inputs, NH hidden units,
-// one output, trained on M examples.
+// trained on M examples in one full-batch step. The zero values of the
+// kinds are the course's network: tanh, one sigmoid unit, SGD.
 type StepConfig struct {
 	NX, NH, M int
+	// Hidden is the hidden layer's activation.
+	Hidden engine.Activation
+	// Classes, when 2 or more, makes the output a softmax over that many
+	// classes; otherwise it is one sigmoid unit.
+	Classes int
+	// Optimizer is the update rule.
+	Optimizer engine.Optimizer
 }
 
-// String writes the configuration as n_x-n_h-m, for example 784-256-8192.
-func (s StepConfig) String() string { return fmt.Sprintf("%d-%d-%d", s.NX, s.NH, s.M) }
+// String writes the configuration as n_x-n_h-m, for example 784-256-8192,
+// followed by what differs from the course's network: "784-256-8192 relu",
+// "784-256-8192 softmax10", "784-256-8192 adam".
+func (s StepConfig) String() string {
+	out := fmt.Sprintf("%d-%d-%d", s.NX, s.NH, s.M)
+	if s.Hidden != engine.Tanh {
+		out += " " + s.Hidden.String()
+	}
+	if s.Classes >= 2 {
+		out += fmt.Sprintf(" softmax%d", s.Classes)
+	}
+	if s.Optimizer != engine.SGD {
+		out += " " + s.Optimizer.String()
+	}
+	return out
+}
+
+// outputs returns the output units: 1, or Classes for a softmax.
+func (s StepConfig) outputs() int {
+	if s.Classes >= 2 {
+		return s.Classes
+	}
+	return 1
+}
+
+// Model returns the network the configuration trains.
+func (s StepConfig) Model() engine.Model {
+	m := engine.NewModel(s.NX, s.NH)
+	m.Hidden, m.Optimizer = s.Hidden, s.Optimizer
+	if s.Classes >= 2 {
+		m.Output, m.Sizes[2] = engine.Softmax, s.Classes
+	}
+	return m
+}
 
 // Flops returns the GEMM flops of one training step: the forward pass
 // (W1·X, W2·A1) and the backward pass (dZ2·A1ᵀ, W2ᵀ·dZ2, dZ1·Xᵀ), 2·M·N·K
 // each.
 func (s StepConfig) Flops() float64 {
-	hidden := 2 * float64(s.NH) * float64(s.NX) * float64(s.M) // W1·X and dZ1·Xᵀ, each
-	output := 2 * float64(s.NH) * float64(s.M)                 // W2·A1, dZ2·A1ᵀ and W2ᵀ·dZ2, each
+	hidden := 2 * float64(s.NH) * float64(s.NX) * float64(s.M)        // W1·X and dZ1·Xᵀ, each
+	output := 2 * float64(s.NH) * float64(s.outputs()) * float64(s.M) // W2·A1, dZ2·A1ᵀ and W2ᵀ·dZ2, each
 	return 2*hidden + 3*output
 }
 
@@ -97,11 +138,21 @@ type Options struct {
 }
 
 // TrainingSteps are the step configurations of a full run.
-var TrainingSteps = []StepConfig{{2, 4, 400}, {64, 128, 2048}, {784, 256, 8192}, {1024, 4096, 4096}}
+var TrainingSteps = []StepConfig{{NX: 2, NH: 4, M: 400}, {NX: 64, NH: 128, M: 2048}, {NX: 784, NH: 256, M: 8192}, {NX: 1024, NH: 4096, M: 4096}}
+
+// KindSteps are the 784-256-8192 step with one kind changed each: ReLU
+// instead of tanh, Adam instead of SGD, a softmax over 10 classes instead of
+// one sigmoid unit, to compare with TrainingSteps' 784-256-8192.
+var KindSteps = []StepConfig{
+	{NX: 784, NH: 256, M: 8192, Hidden: engine.ReLU},
+	{NX: 784, NH: 256, M: 8192, Optimizer: engine.Adam},
+	{NX: 784, NH: 256, M: 8192, Classes: 10},
+}
 
 // DefaultOptions returns the full benchmark on d: 10 runs, square GEMMs of
 // 128 to 2048, elementwise ops over 1M, 4M and 16M elements, the four
-// training-step configurations and the 10 000-iteration flower run.
+// training-step configurations with the KindSteps and the 10 000-iteration
+// flower run.
 func DefaultOptions(d device.Device) Options {
 	return Options{
 		Device: d, Gemm: opencl.DefaultGemm,
@@ -109,7 +160,7 @@ func DefaultOptions(d device.Device) Options {
 		GemmSizes:   []int{128, 256, 512, 1024, 2048},
 		Elements:    []int{1 << 20, 4 << 20, 16 << 20},
 		ElementRows: 256,
-		Steps:       TrainingSteps,
+		Steps:       slices.Concat(TrainingSteps, KindSteps),
 		GemmSteps:   TrainingSteps,
 		FlowerIters: 10000,
 		PeakTarget:  50 * time.Millisecond, CopyElements: 16 << 20,
@@ -119,14 +170,14 @@ func DefaultOptions(d device.Device) Options {
 // QuickOptions returns a run of under a minute on d: 3 runs (2 once a
 // case has taken 2 s), square GEMMs of 128 and 512 and the training shapes
 // of the two smaller configurations, the elementwise ops over 1M elements,
-// the three smaller step configurations (no 1024-4096-4096) and a flower
-// run cut to 2000 iterations.
+// the three smaller step configurations (no 1024-4096-4096) with the
+// KindSteps and a flower run cut to 2000 iterations.
 func QuickOptions(d device.Device) Options {
 	o := DefaultOptions(d)
 	o.Runs, o.MinRuns, o.CaseBudget = 3, 2, 2*time.Second
 	o.GemmSizes = []int{128, 512}
 	o.Elements = []int{1 << 20}
-	o.Steps, o.GemmSteps = TrainingSteps[:3], TrainingSteps[:2]
+	o.Steps, o.GemmSteps = slices.Concat(TrainingSteps[:3], KindSteps), TrainingSteps[:2]
 	o.FlowerIters = 2000
 	o.PeakTarget, o.CopyElements = 20*time.Millisecond, 4<<20
 	return o

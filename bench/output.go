@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -28,10 +29,26 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "device %d: %s (%s, %s, %d compute units); host: %d logical CPUs\n", d.Index, d.Name, d.Platform, d.Type, d.ComputeUnits, r.CPUs)
 	fmt.Fprintf(&b, "peak: %.1f GFLOP/s (independent FMA chains on float%d), copy %.1f GB/s (%s device-to-device, read + written)\n",
 		r.Peak.GFLOPS, r.Peak.VectorWidth, r.Peak.CopyGBps, mib(r.Peak.CopyBytes))
+	if h := r.Peak.Hardware; h.GFLOPS > 0 {
+		fmt.Fprintf(&b, "hardware FMA peak: %.1f GFLOP/s (%s, %d threads at once, Go assembly; %%HW is of it)\n", h.GFLOPS, h.ISA, h.Threads)
+	}
 	fmt.Fprintf(&b, "runs: up to %d timed per backend and case after %d warm-up, interleaved; times are the median and the min–max\n", r.Runs, r.Warmup)
 	b.WriteString("backends:\n")
 	for _, be := range r.Backends {
 		fmt.Fprintf(&b, "  %-15s %s\n", be.ID, be.Name)
+	}
+	if k := r.OpenBLAS; k != nil {
+		fmt.Fprintf(&b, "openblas: kernel set %s", cmp.Or(k.Name, "unknown"))
+		if k.CPUBest != "" {
+			fmt.Fprintf(&b, " (this CPU's best: %s)", k.CPUBest)
+		}
+		if k.CoreType != "" {
+			fmt.Fprintf(&b, ", set by OPENBLAS_CORETYPE=%s", k.CoreType)
+		}
+		b.WriteString("\n")
+		if k.Warning != "" {
+			fmt.Fprintf(&b, "warning: %s\n", k.Warning)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
@@ -39,9 +56,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, g := range Groups {
 		var rows [][]string
 		unit := ""
+		hw := g == GroupGemm && r.Peak.Hardware.GFLOPS > 0
 		for _, row := range r.Rows {
 			if row.Group == g {
-				rows = append(rows, row.cells())
+				rows = append(rows, row.cells(hw))
 				unit = row.Unit
 			}
 		}
@@ -50,6 +68,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "\n%s\n", groupTitles[g])
 		header := []string{"CASE", "BACKEND", "RUNS", "MEDIAN ms", "MIN–MAX ms", "KERNEL ms", unit, "KERNEL " + unit, "×CPU32", "%PEAK"}
+		if hw {
+			header = append(header, "%HW")
+		}
 		align(&b, append([][]string{header}, rows...), 2)
 		if g == GroupStep {
 			for _, c := range r.Crossovers {
@@ -61,9 +82,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return err
 }
 
-// cells returns the row's table cells; errors follow in the last cell.
-func (row Row) cells() []string {
+// cells returns the row's table cells, with the fraction of the hardware
+// peak when hw; errors follow in the last cell.
+func (row Row) cells(hw bool) []string {
 	c := []string{row.Case, row.Backend, strconv.Itoa(row.Runs), "-", "-", "-", "-", "-", "-", "-"}
+	if hw {
+		c = append(c, "-")
+	}
 	if row.Runs > 0 {
 		c[3] = num(row.Wall.Median)
 		c[4] = num(row.Wall.Min) + "–" + num(row.Wall.Max)
@@ -76,6 +101,9 @@ func (row Row) cells() []string {
 		}
 		if row.OfPeak > 0 {
 			c[9] = fmt.Sprintf("%.0f%%", 100*row.OfPeak)
+		}
+		if hw && row.OfHardware > 0 {
+			c[10] = fmt.Sprintf("%.0f%%", 100*row.OfHardware)
 		}
 	}
 	if row.Comm != nil && row.Runs > 0 {
@@ -149,7 +177,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // CSVHeader are the columns WriteCSV writes, one row per Row.
 var CSVHeader = []string{"group", "case", "op", "shape", "backend", "runs",
 	"wall_median_ms", "wall_min_ms", "wall_max_ms", "kernel_median_ms", "kernel_min_ms", "kernel_max_ms",
-	"flops", "bytes", "unit", "rate", "kernel_rate", "vs_cpu32", "of_peak", "error"}
+	"flops", "bytes", "unit", "rate", "kernel_rate", "vs_cpu32", "of_peak", "of_hardware_peak", "error"}
 
 // WriteCSV writes the rows as CSV under CSVHeader; figures a row lacks are
 // empty.
@@ -177,7 +205,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		rec := []string{row.Group, row.Case, row.Op, strings.Join(shape, "x"), row.Backend, strconv.Itoa(row.Runs),
 			f(row.Wall.Median, ran), f(row.Wall.Min, ran), f(row.Wall.Max, ran), f(ks.Median, k), f(ks.Min, k), f(ks.Max, k),
 			f(row.Flops, row.Flops > 0), f(row.Bytes, row.Bytes > 0), row.Unit, f(row.Rate, ran), f(row.KernelRate, k),
-			f(row.VsCPU32, row.VsCPU32 > 0), f(row.OfPeak, row.OfPeak > 0), row.Error}
+			f(row.VsCPU32, row.VsCPU32 > 0), f(row.OfPeak, row.OfPeak > 0), f(row.OfHardware, row.OfHardware > 0), row.Error}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

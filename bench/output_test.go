@@ -21,8 +21,10 @@ func sampleReport() *Report {
 		Device:   device.Info{Index: 0, Name: "dev", Platform: "plat", Type: device.CPU, ComputeUnits: 2},
 		Backends: []BackendInfo{{CPU32Gonum, "cpu float32 (gonum)"}, {OpenCL, "cltrain's kernels on dev"}},
 		Notes:    []string{"CLBlast left out: clblast: library unavailable: cannot open x"},
-		Peak:     Peak{GFLOPS: 100, VectorWidth: 16, CopyGBps: 10, CopyBytes: 64 << 20},
-		Runs:     3, Warmup: 1, CPUs: 2, Seconds: 1.5,
+		OpenBLAS: ptr(kernelSet("OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell MAX_THREADS=64", "Haswell", 3)),
+		Peak: Peak{GFLOPS: 100, VectorWidth: 16, CopyGBps: 10, CopyBytes: 64 << 20,
+			Hardware: HardwarePeak{GFLOPS: 400, ISA: "AVX-512 VFMADD231PS on ZMM", Threads: 2}},
+		Runs: 3, Warmup: 1, CPUs: 2, Seconds: 1.5,
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Rows: []Row{
 			row(GroupGemm, "NN 64×64×64", CPU32Gonum, 1, 2*64*64*64, 0),
@@ -40,6 +42,8 @@ func sampleReport() *Report {
 	r.derive()
 	return r
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestJSONRoundTrip(t *testing.T) {
 	r := sampleReport()
@@ -59,13 +63,13 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"device", "backends", "notes", "peak", "runs", "warmup", "rows", "crossovers", "started", "seconds", "cpus"} {
+	for _, k := range []string{"device", "backends", "openblas", "notes", "peak", "runs", "warmup", "rows", "crossovers", "started", "seconds", "cpus"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
 	first := raw["rows"].([]any)[1].(map[string]any)
-	for _, k := range []string{"group", "case", "op", "shape", "backend", "runs", "wall_ms", "kernel_ms", "flops", "unit", "rate", "kernel_rate", "vs_cpu32", "of_peak"} {
+	for _, k := range []string{"group", "case", "op", "shape", "backend", "runs", "wall_ms", "kernel_ms", "flops", "unit", "rate", "kernel_rate", "vs_cpu32", "of_peak", "of_hardware_peak"} {
 		if _, ok := first[k]; !ok {
 			t.Errorf("JSON row lacks %q: %v", k, first)
 		}
@@ -133,14 +137,34 @@ func TestTable(t *testing.T) {
 		"GEMM:", "Elementwise", "Training step", "Flower run",
 		"crossover against cpu32-gonum: OpenCL is faster from 2-4-400 up",
 		"error: setup: out of memory", "2.00×",
+		"hardware FMA peak: 400.0 GFLOP/s (AVX-512 VFMADD231PS on ZMM, 2 threads at once",
+		"openblas: kernel set Haswell (this CPU's best: SkylakeX), set by OPENBLAS_CORETYPE=Haswell\n",
+		"\nwarning: OpenBLAS runs its Haswell kernels (older than this CPU runs; forced by OPENBLAS_CORETYPE=Haswell)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	// The fraction of the hardware peak is a column of the GEMM section
+	// only, and only where that peak is known.
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "CASE ") && strings.HasSuffix(l, "%HW") != strings.HasPrefix(lines[i-1], "GEMM:") {
+			t.Errorf("header %q under %q: want %%HW exactly under GEMM", l, lines[i-1])
+		}
+	}
+	r := sampleReport()
+	r.Peak.Hardware = HardwarePeak{}
+	r.derive()
+	buf.Reset()
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "%HW") || strings.Contains(buf.String(), "hardware FMA peak") {
+		t.Errorf("table without a hardware peak has its column or line:\n%s", buf.String())
+	}
 	// Every data line of a section has its columns aligned: the BACKEND
 	// column starts at the same place.
-	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		if strings.HasPrefix(l, "CASE ") {
 			at := strings.Index(l, "BACKEND")

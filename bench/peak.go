@@ -15,14 +15,18 @@ type Peak struct {
 	VectorWidth int     `json:"vector_width"` // the float vector width that reached it
 	CopyGBps    float64 `json:"copy_gbps"`    // bytes read + written per second
 	CopyBytes   int64   `json:"copy_bytes"`   // size of the copied buffer
+	// Hardware is the host CPU's own FMA peak, outside OpenCL.
+	Hardware HardwarePeak `json:"hardware"`
 }
 
-// best returns the higher FLOP rate and the higher bandwidth of p and q.
+// best returns the higher FLOP rate, the higher bandwidth and the higher
+// hardware peak of p and q.
 func (p Peak) best(q Peak) Peak {
 	if q.GFLOPS > p.GFLOPS {
 		p.GFLOPS, p.VectorWidth = q.GFLOPS, q.VectorWidth
 	}
 	p.CopyGBps = max(p.CopyGBps, q.CopyGBps)
+	p.Hardware = p.Hardware.best(q.Hardware)
 	return p
 }
 
@@ -112,7 +116,7 @@ func fmaRate(c *device.Context, p *device.Program, vw int, o *Options) (float64,
 		}
 		iters *= 2
 	}
-	flops := 2 * float64(vw) * 8 * 4 * float64(iters) * float64(global)
+	flops := 2 * float64(vw) * 32 * float64(iters) * float64(global) // 32 FMAs per iteration (peak.cl)
 	return medianRate(o, flops, func() (time.Duration, error) { return run(iters) })
 }
 

@@ -10,6 +10,9 @@ import (
 type Report struct {
 	Device   device.Info   `json:"device"`
 	Backends []BackendInfo `json:"backends"`
+	// OpenBLAS is the kernel set of the cpu32-openblas rows; nil when
+	// OpenBLAS was left out.
+	OpenBLAS *KernelSet `json:"openblas,omitempty"`
 	// Notes say what was left out and why, one line each.
 	Notes      []string    `json:"notes,omitempty"`
 	Peak       Peak        `json:"peak"`
@@ -53,7 +56,10 @@ type Row struct {
 	// OfPeak is Rate as a fraction of the measured peak: FLOP rate for
 	// gemm, step and flower, copy bandwidth for elementwise.
 	OfPeak float64 `json:"of_peak,omitempty"`
-	Error  string  `json:"error,omitempty"`
+	// OfHardware is Rate as a fraction of the host CPU's FMA peak
+	// (Peak.Hardware), for GEMM rows where that peak is known.
+	OfHardware float64 `json:"of_hardware_peak,omitempty"`
+	Error      string  `json:"error,omitempty"`
 }
 
 // Crossover is the smallest training-step configuration from which OpenCL
@@ -65,7 +71,7 @@ type Crossover struct {
 }
 
 // derive fills in the rates, the ratios to cpu32-gonum and the fractions of
-// the peak.
+// the peaks.
 func (r *Report) derive() {
 	base := map[string]float64{}
 	for _, row := range r.Rows {
@@ -93,6 +99,9 @@ func (r *Report) derive() {
 		}
 		if peak > 0 {
 			row.OfPeak = row.Rate / peak
+		}
+		if hw := r.Peak.Hardware.GFLOPS; hw > 0 && row.Group == GroupGemm {
+			row.OfHardware = row.Rate / hw
 		}
 	}
 	r.Crossovers = nil

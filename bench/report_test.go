@@ -45,7 +45,7 @@ func row(group, name, backend string, median, flops, bytes float64) Row {
 }
 
 func TestDerive(t *testing.T) {
-	r := &Report{Peak: Peak{GFLOPS: 10, CopyGBps: 4}, Rows: []Row{
+	r := &Report{Peak: Peak{GFLOPS: 10, CopyGBps: 4, Hardware: HardwarePeak{GFLOPS: 40}}, Rows: []Row{
 		row(GroupGemm, "NN 1000", CPU32Gonum, 1000, 2e9, 0),
 		row(GroupGemm, "NN 1000", OpenCL, 250, 2e9, 0),
 		row(GroupElementwise, "sub", CPU32Gonum, 10, 0, 12e6),
@@ -59,22 +59,23 @@ func TestDerive(t *testing.T) {
 	r.Rows[1].Kernel = &Summary{Median: 200, Min: 190, Max: 210}
 	r.derive()
 	for _, tc := range []struct {
-		i                        int
-		unit                     string
-		rate, kernel, vs, ofPeak float64
+		i                            int
+		unit                         string
+		rate, kernel, vs, ofPeak, hw float64
 	}{
-		{0, "GFLOP/s", 2, 0, 1, 0.2},
-		{1, "GFLOP/s", 8, 10, 4, 0.8},
-		{2, "GB/s", 1.2, 0, 1, 0.3},
-		{3, "GB/s", 1.2, 0, 0.5, 0.3},
-		{5, "GFLOP/s", 0.5, 0, 0.5, 0.05},
-		{8, "GFLOP/s", 0, 0, 0, 0},
+		// Only GEMM rows get a fraction of the hardware peak.
+		{0, "GFLOP/s", 2, 0, 1, 0.2, 0.05},
+		{1, "GFLOP/s", 8, 10, 4, 0.8, 0.2},
+		{2, "GB/s", 1.2, 0, 1, 0.3, 0},
+		{3, "GB/s", 1.2, 0, 0.5, 0.3, 0},
+		{5, "GFLOP/s", 0.5, 0, 0.5, 0.05, 0},
+		{8, "GFLOP/s", 0, 0, 0, 0, 0},
 	} {
 		got := r.Rows[tc.i]
 		for _, c := range []struct {
 			what      string
 			got, want float64
-		}{{"rate", got.Rate, tc.rate}, {"kernel rate", got.KernelRate, tc.kernel}, {"vs cpu32", got.VsCPU32, tc.vs}, {"of peak", got.OfPeak, tc.ofPeak}} {
+		}{{"rate", got.Rate, tc.rate}, {"kernel rate", got.KernelRate, tc.kernel}, {"vs cpu32", got.VsCPU32, tc.vs}, {"of peak", got.OfPeak, tc.ofPeak}, {"of hardware peak", got.OfHardware, tc.hw}} {
 			if !scalar.EqualWithinAbsOrRel(c.got, c.want, 1e-12, 1e-9) {
 				t.Errorf("row %d (%s %s): %s %v, want %v", tc.i, got.Case, got.Backend, c.what, c.got, c.want)
 			}
@@ -89,9 +90,10 @@ func TestDerive(t *testing.T) {
 }
 
 func TestPeakBest(t *testing.T) {
-	a := Peak{GFLOPS: 90, VectorWidth: 16, CopyGBps: 8, CopyBytes: 64}
-	b := Peak{GFLOPS: 95, VectorWidth: 8, CopyGBps: 7, CopyBytes: 64}
-	want := Peak{GFLOPS: 95, VectorWidth: 8, CopyGBps: 8, CopyBytes: 64}
+	hwA, hwB := HardwarePeak{GFLOPS: 300, ISA: "zmm", Threads: 2}, HardwarePeak{GFLOPS: 200, ISA: "ymm", Threads: 2}
+	a := Peak{GFLOPS: 90, VectorWidth: 16, CopyGBps: 8, CopyBytes: 64, Hardware: hwA}
+	b := Peak{GFLOPS: 95, VectorWidth: 8, CopyGBps: 7, CopyBytes: 64, Hardware: hwB}
+	want := Peak{GFLOPS: 95, VectorWidth: 8, CopyGBps: 8, CopyBytes: 64, Hardware: hwA}
 	if got := a.best(b); got != want {
 		t.Errorf("%+v.best(%+v) = %+v, want %+v", a, b, got, want)
 	}

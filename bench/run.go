@@ -33,6 +33,10 @@ func Run(o Options) (*Report, error) {
 		r.Notes = append(r.Notes, "OpenBLAS left out: "+err.Error())
 	} else {
 		obl = impl
+		r.OpenBLAS = openBLASKernelSet(impl.Name())
+		if w := r.OpenBLAS.Warning; w != "" {
+			o.logf("bench: warning: %s", w)
+		}
 	}
 	cpus := cpuBackends(obl)
 	env, notes, err := newCLEnv(&o)
@@ -42,10 +46,11 @@ func Run(o Options) (*Report, error) {
 	defer env.close()
 	r.Notes = append(r.Notes, notes...)
 	r.Backends = backendInfos(cpus, env, o.Parallel)
-	o.logf("bench: peak FLOP rate and copy bandwidth of %s", o.Device.Name)
+	o.logf("bench: peak FLOP rate and copy bandwidth of %s, the host CPU's FMA peak", o.Device.Name)
 	if r.Peak, err = measurePeak(env.ctx, &o); err != nil {
 		return nil, fmt.Errorf("peak: %w", err)
 	}
+	r.Peak.Hardware = measureHardwarePeak(o.PeakTarget, hardwarePeakRuns)
 	rng := rand.New(rand.NewPCG(1, 2))
 	p := o.plan()
 	var cases []func() (*caseRun, error)
@@ -88,6 +93,7 @@ func Run(o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peak: %w", err)
 	}
+	again.Hardware = measureHardwarePeak(o.PeakTarget, hardwarePeakRuns)
 	r.Peak = r.Peak.best(again)
 	r.derive()
 	r.Seconds = time.Since(start).Seconds()

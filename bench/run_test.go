@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cltrain/cltrain/cpuref/openblas"
+	"github.com/cltrain/cltrain/engine"
 	"github.com/cltrain/cltrain/internal/cltest"
 )
 
@@ -23,7 +24,7 @@ func tinyOptions(t *testing.T) Options {
 	o.Runs, o.Warmup, o.MinRuns = 2, 1, 2
 	o.GemmSizes = []int{8}
 	o.Elements, o.ElementRows = []int{64}, 4
-	o.Steps = []StepConfig{{4, 8, 64}, {4, 8, 32}}
+	o.Steps = []StepConfig{{NX: 4, NH: 8, M: 64}, {NX: 4, NH: 8, M: 32}, {NX: 4, NH: 8, M: 32, Hidden: engine.ReLU, Classes: 3, Optimizer: engine.Adam}}
 	o.GemmSteps = o.Steps
 	o.FlowerIters = 20
 	o.PeakTarget, o.CopyElements = time.Millisecond, 1024
@@ -45,9 +46,15 @@ func TestRunTiny(t *testing.T) {
 	if r.Peak.GFLOPS <= 0 || r.Peak.CopyGBps <= 0 {
 		t.Errorf("peak %+v: want positive rates", r.Peak)
 	}
+	if loop, _, _ := fmaLoop(); (loop != nil) != (r.Peak.Hardware.GFLOPS > 0) {
+		t.Errorf("hardware peak %+v: want one exactly where there is an FMA loop", r.Peak.Hardware)
+	}
 	want := []string{CPU32Gonum, CPU64Gonum, OpenCL}
 	if _, err := openblas.Load(); err == nil {
 		want = append(want, CPU32OpenBLAS)
+		if r.OpenBLAS == nil || r.OpenBLAS.Name == "" {
+			t.Errorf("OpenBLAS loaded, but its kernel set is not named: %+v", r.OpenBLAS)
+		}
 	}
 	for _, b := range r.Backends {
 		if b.Name == "" || !slices.Contains(want, b.ID) {
@@ -92,7 +99,9 @@ func TestRunTiny(t *testing.T) {
 		t.Error("no crossover computed")
 	}
 	// A line for the peak, one per case, and one for the peak again.
-	if got, cases := strings.Count(log.String(), "\n"), 1+3+3*len(o.Steps)+len(elementOps)+len(o.Steps)+1+1; got != cases {
+	// (A warning on OpenBLAS's kernel set may come first.)
+	progress := strings.Count(log.String(), "\n") - strings.Count(log.String(), "bench: warning: ")
+	if got, cases := progress, 1+3+3*len(o.Steps)+len(elementOps)+len(o.Steps)+1+1; got != cases {
 		t.Errorf("progress log has %d lines, want %d:\n%s", got, cases, log.String())
 	}
 	var table, js bytes.Buffer
@@ -178,7 +187,7 @@ func TestOptionsCheck(t *testing.T) {
 		func(o *Options) { o.Warmup = -1 },
 		func(o *Options) { o.GemmSizes = []int{0} },
 		func(o *Options) { o.Elements = []int{1000} }, // not a multiple of 256 rows
-		func(o *Options) { o.Steps = []StepConfig{{0, 4, 400}} },
+		func(o *Options) { o.Steps = []StepConfig{{NX: 0, NH: 4, M: 400}} },
 		func(o *Options) { o.FlowerIters = -1 },
 	} {
 		o := QuickOptions(d)

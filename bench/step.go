@@ -120,9 +120,9 @@ func (t *trainer) sample(b engine.Backend, prepare, f func() error) (Sample, err
 	return Sample{Wall: wall, Kernel: k}, err
 }
 
-// trainRun sets up a training case on every backend: each loads x, y and
-// p, then runs prepare and the timed f on every run.
-func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, prepare, f func(engine.Backend) error) *caseRun {
+// trainRun sets up a training case on every backend: each loads model
+// with x, y and p, then runs prepare and the timed f on every run.
+func trainRun(spec caseSpec, ts []*trainer, model engine.Model, x, y *mat.Dense, p engine.Params, prepare, f func(engine.Backend) error) *caseRun {
 	c := &caseRun{spec: spec}
 	for _, t := range ts {
 		if t.id == OpenCLParallel && spec.group != GroupStep {
@@ -130,7 +130,7 @@ func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, pr
 		}
 		b, err := t.backend()
 		if err == nil {
-			err = b.Load(engine.Model{Sizes: p.Sizes()}, x, y, p)
+			err = b.Load(model, x, y, p)
 		}
 		if pr, ok := b.(engine.Preparer); ok && err == nil && t.id == OpenCLParallel {
 			err = pr.Prepare(0) // the split by the devices' measured speed
@@ -148,7 +148,18 @@ func trainRun(spec caseSpec, ts []*trainer, x, y *mat.Dense, p engine.Params, pr
 func stepRun(s StepConfig, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 	x := mat.NewDense(s.NX, s.M, uniform[float64](rng, s.NX*s.M))
 	y := mat.NewDense(1, s.M, labels[float64](rng, s.M))
-	p, err := engine.NewModel(s.NX, s.NH).Init(engine.Course, rng)
+	model := s.Model()
+	if s.Classes >= 2 {
+		classes := mat.NewDense(1, s.M, nil)
+		for j := range s.M {
+			classes.Set(0, j, float64(rng.IntN(s.Classes)))
+		}
+		var err error
+		if y, err = engine.OneHot(classes, s.Classes); err != nil {
+			return nil, err
+		}
+	}
+	p, err := model.Init(engine.Course, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +168,7 @@ func stepRun(s StepConfig, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 		_, err := b.Step(engine.Batch{Offset: 0, Size: s.M}, stepLR, true)
 		return err
 	}
-	return trainRun(spec, ts, x, y, p, func(engine.Backend) error { return nil }, step), nil
+	return trainRun(spec, ts, model, x, y, p, func(engine.Backend) error { return nil }, step), nil
 }
 
 // flowerRun sets up the flower run: the 2-4-1 network trained for iters
@@ -181,5 +192,5 @@ func flowerRun(iters int, ts []*trainer, rng *rand.Rand) (*caseRun, error) {
 		_, err := engine.Train(context.Background(), b, m, cfg, engine.Hooks{})
 		return err
 	}
-	return trainRun(spec, ts, set.X, set.Y, p, reload, train), nil
+	return trainRun(spec, ts, engine.NewModel(nx, nh), set.X, set.Y, p, reload, train), nil
 }
