@@ -16,7 +16,11 @@ func runBench(e *env, args []string) int {
 			"and CLBlast's SGEMM when installed) side by side: GEMM NN/NT/TN (square sweep and training shapes),\n"+
 			"the elementwise ops, one training step per configuration and the flower training run. Backends run\n"+
 			"interleaved after a warm-up; each row gives the median and min–max of its runs, the rate, the ratio\n"+
-			"to CPU float32 (gonum) and the fraction of the device's measured peak. Progress goes to stderr.")
+			"to CPU float32 (gonum), the fraction of the device's measured peak (%PEAK: the FMA kernel on the\n"+
+			"device, the copy bandwidth for the elementwise ops) and, for GEMMs, of the host's hardware FMA peak\n"+
+			"(%HW: an AVX-512 or AVX2 FMA loop on every core). The header names the OpenBLAS kernel set and warns\n"+
+			"when it is older than the CPU runs. The step group adds the 784-256-8192 step with ReLU, with Adam\n"+
+			"and with a softmax over 10 classes. Progress goes to stderr.")
 	dev := deviceFlag(fs)
 	quick := fs.Bool("quick", false, "a run of under a minute: 3 runs, fewer sizes, no 1024-4096-4096 step, flower cut to 2000 iterations")
 	runs := fs.Int("runs", 10, "timed runs per backend and case (3 with --quick)")
