@@ -162,8 +162,9 @@ type Ops struct {
 	reduceWG int
 	scratch  *device.Buffer // the reductions' partial sums, grown on demand
 	trainTmp *device.Buffer // softmax_cost's and sum_squares' partial sums (ops_train.go)
-	pack     [2]*device.Buffer // the packed GEMM's copies of op(A) and op(B) (gemm_packed.go)
 	tuning   Tuning
+
+	pack [2]*device.Buffer // the packed GEMM's copies of op(A) and op(B) (gemm_packed.go)
 
 	profiling bool
 	events    []TimedLaunch

@@ -35,7 +35,7 @@ func ShapeClass(tA, tB bool, m, n, k int) string {
 
 // gemmFiles are the kernel files the GEMM builds (runGemm), after
 // common.cl: a tuning holds for these sources only.
-var gemmFiles = []string{"epilogue.cl", "gemm.cl", "gemm_cpu.cl"}
+var gemmFiles = []string{"epilogue.cl", "gemm.cl", "gemm_cpu.cl", "gemm_packed.cl"}
 
 // gemmSourceHash returns a short hash of the GEMM's kernel sources as
 // source (kernels.Source) joins them: editing any other kernel file leaves
@@ -317,9 +317,11 @@ func TrainingCases(sizes []int, m int) []TuneCase {
 }
 
 // Candidates returns the configurations the tuner tries on d for products
-// of the given transposes: register blockings of the CPU kernel on CPU
-// devices (rows and vectors for the outer-product forms, the dot-product
-// block for NT), tilings of the tiled kernel on other devices.
+// of the given transposes: register blockings of the CPU kernels on CPU
+// devices (rows and vectors for the outer-product forms and the packed
+// GEMM, which runs the large products of every form, and the dot-product
+// block for NT's small products), tilings of the tiled kernel on other
+// devices.
 func Candidates(d device.Device, tA, tB bool) []GemmParams {
 	var out []GemmParams
 	if d.Type == device.CPU && !(tA && tB) {
@@ -330,7 +332,6 @@ func Candidates(d device.Device, tA, tB bool) []GemmParams {
 						out = append(out, p)
 					}
 				}
-				continue
 			}
 			for _, rm := range []int{4, 6, 8, 12, 16} {
 				for _, nv := range []int{1, 2, 4} {

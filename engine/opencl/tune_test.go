@@ -64,8 +64,9 @@ func kernelDefaults(t *testing.T, file string) map[string]int {
 func TestGemmDefaultsMatchKernels(t *testing.T) {
 	def := DefaultGemm
 	want := map[string]map[string]int{
-		"gemm.cl":     {"TM": def.TM, "TN": def.TN, "TK": def.TK, "WM": def.WM, "WN": def.WN},
-		"gemm_cpu.cl": {"VW": def.VW, "RM": def.RM, "NV": def.NV, "DR": def.DR, "DC": def.DC},
+		"gemm.cl":        {"TM": def.TM, "TN": def.TN, "TK": def.TK, "WM": def.WM, "WN": def.WN},
+		"gemm_cpu.cl":    {"VW": def.VW, "RM": def.RM, "NV": def.NV, "DR": def.DR, "DC": def.DC},
+		"gemm_packed.cl": {"VW": def.VW, "RM": def.RM, "NV": def.NV},
 	}
 	for file, w := range want {
 		got := kernelDefaults(t, file)
@@ -169,7 +170,7 @@ func TestTuningKeyGemmSourcesOnly(t *testing.T) {
 			t.Errorf("editing %s changed the tuning key", f)
 		}
 	}
-	for _, f := range []string{"gemm_cpu.cl", "gemm.cl", "epilogue.cl", "common.cl"} {
+	for _, f := range []string{"gemm_cpu.cl", "gemm_packed.cl", "gemm.cl", "epilogue.cl", "common.cl"} {
 		if got := key(edited(f)); got == base {
 			t.Errorf("editing %s left the tuning key as it was", f)
 		}

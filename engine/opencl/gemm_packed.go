@@ -1,0 +1,129 @@
+package opencl
+
+import (
+	"fmt"
+
+	"github.com/cltrain/cltrain/device"
+)
+
+// The packed GEMM (kernels/gemm_packed.cl) serves the large products of
+// CPU devices: op(A) and op(B) are first copied into row blocks and column
+// panels that the product then reads as two contiguous streams, for every
+// transpose but TT.
+
+// packedSplitK is the length of the passes a K over twice as long is split
+// into, so that a work-group's GM row blocks and one column panel of a pass
+// (GM·RM + CN floats per k: 1 MiB at 2048) come from a core's L2 rather
+// than memory. Shorter K runs in one pass: the passes' extra reads and
+// writes of C cost more there than they save (docs/PERF.md, "GEMM toward
+// the ceiling").
+const packedSplitK = 2048
+
+// packK is the run of k one packing work-item copies (PK in the kernel).
+const packK = 256
+
+// usePacked reports whether the CPU device runs the product in the packed
+// form: every form but TT, once op(A) fills a row block and the work
+// (M·N·K) is worth two extra launches; smaller and skinnier products keep
+// gemm_outer and gemm_dot, which specialise the row block to the rows
+// there are.
+func usePacked(p GemmParams, tA, tB bool, m, n, k int) bool {
+	return !(tA && tB) && m >= p.RM && n >= 2 && k >= 1 && int64(m)*int64(n)*int64(k) >= 1<<20
+}
+
+// packBuffer returns the Ops' packing buffer i (0: op(A), 1: op(B)) holding
+// at least n floats, regrown when it is smaller.
+func (o *Ops) packBuffer(i, n int) (*device.Buffer, error) {
+	if b := o.pack[i]; b != nil && b.Len() >= n {
+		return b, nil
+	}
+	if o.pack[i] != nil {
+		if err := o.pack[i].Release(); err != nil {
+			return nil, err
+		}
+		o.pack[i] = nil
+	}
+	b, err := o.c.NewBuffer(n)
+	if err != nil {
+		return nil, fmt.Errorf("gemm packing buffer: %w", err)
+	}
+	o.pack[i] = b
+	return b, nil
+}
+
+// releasePack frees the packing buffers.
+func (o *Ops) releasePack() error {
+	var first error
+	for i, b := range o.pack {
+		if b != nil {
+			if err := b.Release(); err != nil && first == nil {
+				first = err
+			}
+			o.pack[i] = nil
+		}
+	}
+	return first
+}
+
+// gemmPacked runs g (an m×n×k product, usePacked) as pack_a, pack_b and
+// gemm_packed, with bias and aux the epilogue's buffers.
+func (o *Ops) gemmPacked(g gemmCall, p GemmParams, m, n, k int, bias, aux *device.Buffer) error {
+	defs := p.packedDefines()
+	rm, cn := defs["RM"], defs["NV"]*defs["VW"]
+	mb, nb := ceilDiv(m, rm), ceilDiv(n, cn)
+	ap, err := o.packBuffer(0, mb*rm*k)
+	if err != nil {
+		return err
+	}
+	bp, err := o.packBuffer(1, nb*cn*k)
+	if err != nil {
+		return err
+	}
+	aDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_A": b2i(g.tA), "ROWSUM": b2i(g.rowsum != nil)}
+	packA, err := o.kernel("pack_a "+Defines(aDefs), "pack_a", aDefs, "epilogue.cl", "gemm_packed.cl")
+	if err != nil {
+		return err
+	}
+	rowsum := g.c.Buf
+	kchunks := ceilDiv(k, packK)
+	if g.rowsum != nil {
+		rowsum, kchunks = g.rowsum, 1
+	}
+	if err := o.launch(packA, []int{kchunks, mb}, []int{1, 1}, int32(m), int32(k), g.alpha, g.a.Buf, ap, g.beta, rowsum); err != nil {
+		return fmt.Errorf("gemm pack_a: %w", err)
+	}
+	bDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_B": b2i(g.tB)}
+	packB, err := o.kernel("pack_b "+Defines(bDefs), "pack_b", bDefs, "epilogue.cl", "gemm_packed.cl")
+	if err != nil {
+		return err
+	}
+	if err := o.launch(packB, []int{ceilDiv(k, packK), nb}, []int{1, 1}, int32(n), int32(k), g.b.Buf, bp); err != nil {
+		return fmt.Errorf("gemm pack_b: %w", err)
+	}
+	mDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "EPILOGUE": int(g.ep)}
+	kern, err := o.kernel("gemm_packed "+Defines(mDefs), "gemm_packed", mDefs, "epilogue.cl", "gemm_packed.cl")
+	if err != nil {
+		return err
+	}
+	gm, gn := min(defs["GM"], mb), min(defs["GN"], nb)
+	global := []int{ceilDiv(mb, gm) * gm, ceilDiv(nb, gn) * gn}
+	pass := k
+	if g.alpha != 0 && k > 2*packedSplitK {
+		pass = ceilDiv(k, ceilDiv(k, packedSplitK))
+	}
+	for k0 := 0; k0 < k; k0 += pass {
+		k1 := min(k0+pass, k)
+		if err := o.launch(kern, global, []int{gm, gn}, int32(m), int32(n), int32(k), g.alpha, ap, bp, g.beta, g.c.Buf, bias, aux, int32(k0), int32(k1)); err != nil {
+			return fmt.Errorf("gemm: %w", err)
+		}
+	}
+	return nil
+}
+
+// packedDefines returns the packed kernels' blocking, resolved: the
+// register block (VW, RM, NV, as gemm_outer's) and the work-group of
+// GM×GN work-items.
+func (p GemmParams) packedDefines() map[string]int {
+	r := p.withDefaults()
+	return map[string]int{"VW": r.VW, "RM": r.RM, "NV": r.NV, "GM": 8, "GN": 8}
+}

@@ -1,0 +1,148 @@
+package opencl_test
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/engine/opencl"
+)
+
+// gemmPeakShapes are the products of issue 13's GEMM goal: the square
+// sizes and the training products of the 784-256-8192 and 1024-4096-4096
+// steps (W1·X, dZ1·Xᵀ, W2ᵀ·dZ2), as transposes and M×N×K.
+var gemmPeakShapes = []struct {
+	form    string
+	m, n, k int
+}{
+	{"NN", 1024, 1024, 1024}, {"NT", 1024, 1024, 1024}, {"TN", 1024, 1024, 1024},
+	{"NN", 2048, 2048, 2048}, {"NT", 2048, 2048, 2048}, {"TN", 2048, 2048, 2048},
+	{"NN", 256, 8192, 784}, {"NT", 256, 784, 8192}, {"TN", 256, 8192, 1},
+	{"NN", 4096, 4096, 1024}, {"NT", 4096, 1024, 4096}, {"TN", 4096, 4096, 1},
+}
+
+// BenchmarkGemmPeak times each GEMM of gemmPeakShapes alternately with
+// PoCL's FMA peak kernel (kernels/peak.cl, which matches the hardware's
+// FMA loop within noise on PoCL: docs/PERF.md) in the same process, and
+// reports the GEMM's median rate (wall time of the whole call, every pass
+// included, waited for) and its median ratio to the peak measured right
+// before it (of-peak). On a shared machine only that ratio compares runs.
+// CLTRAIN_GEMM_SHAPES=NN:1024x1024x1024,… picks other shapes.
+func BenchmarkGemmPeak(b *testing.B) {
+	shapes := gemmPeakShapes
+	if env := os.Getenv("CLTRAIN_GEMM_SHAPES"); env != "" {
+		shapes = shapes[:0:0]
+		for _, s := range strings.Split(env, ",") {
+			form, dims, _ := strings.Cut(s, ":")
+			d := strings.Split(dims, "x")
+			if len(d) != 3 {
+				b.Fatalf("CLTRAIN_GEMM_SHAPES entry %q: want FORM:MxNxK", s)
+			}
+			var v [3]int
+			for i := range d {
+				n, err := strconv.Atoi(d[i])
+				if err != nil {
+					b.Fatalf("CLTRAIN_GEMM_SHAPES entry %q: %v", s, err)
+				}
+				v[i] = n
+			}
+			shapes = append(shapes, struct {
+				form    string
+				m, n, k int
+			}{form, v[0], v[1], v[2]})
+		}
+	}
+	for _, s := range shapes {
+		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
+			t := newBench(b)
+			t.ops.Profile(false)
+			tA, tB := s.form[0] == 'T', s.form[1] == 'T'
+			ar, ac := s.m, s.k
+			if tA {
+				ar, ac = ac, ar
+			}
+			br, bc := s.k, s.n
+			if tB {
+				br, bc = bc, br
+			}
+			x, y, z := t.mat(ar, ac, false), t.mat(br, bc, false), t.mat(s.m, s.n, false)
+			gemm := func() time.Duration {
+				start := time.Now()
+				if err := t.ops.Gemm(tA, tB, 1, x, y, 0, z); err != nil {
+					b.Fatal(err)
+				}
+				if err := t.c.Finish(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			peak := newPeak(b, t.c)
+			gemm()
+			var rates, ratios []float64
+			for b.Loop() {
+				p := peak()
+				r := gemmFlops(s.m, s.n, s.k) / gemm().Seconds() / 1e9
+				rates, ratios = append(rates, r), append(ratios, r/p)
+			}
+			b.ReportMetric(median(rates), "GFLOP/s")
+			b.ReportMetric(median(ratios), "of-peak")
+		})
+	}
+}
+
+// newPeak returns a function that runs PoCL's peak FMA kernel for about
+// 20 ms and returns its rate in GFLOP/s.
+func newPeak(b testing.TB, c *device.Context) func() float64 {
+	p, err := opencl.BuildPeak(c, 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Release() })
+	k, err := p.Kernel("peak_fma")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { k.Release() })
+	global := max(c.Device.ComputeUnits, 1) * 1024
+	out, err := c.NewBuffer(global)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { out.Release() })
+	run := func(iters int) time.Duration {
+		if err := k.SetArgs(int32(iters), float32(0.999), float32(0.001), out); err != nil {
+			b.Fatal(err)
+		}
+		ev, err := c.LaunchTimed(k, []int{global}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ev.Release()
+		d, err := ev.Duration()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	iters := 16
+	for d := run(iters); d < 5*time.Millisecond; d = run(iters) {
+		iters *= 2
+	}
+	iters *= 4
+	return func() float64 {
+		return 2 * 16 * 32 * float64(iters) * float64(global) / run(iters).Seconds() / 1e9
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
