@@ -1,0 +1,242 @@
+package opencl
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cltrain/cltrain/device"
+	"github.com/cltrain/cltrain/internal/cltest"
+)
+
+// TestUsePacked checks which products take the packed GEMM.
+func TestUsePacked(t *testing.T) {
+	p := DefaultGemm.withDefaults()
+	for _, c := range []struct {
+		tA, tB  bool
+		m, n, k int
+		want    bool
+	}{
+		{false, false, 1024, 1024, 1024, true},
+		{false, true, 256, 784, 8192, true},
+		{true, false, 256, 8192, 1, true},
+		{true, true, 1024, 1024, 1024, false}, // TT: the tiled kernel
+		{false, false, 1, 8192, 256, false},   // one row: gemm_outer's row block of 1
+		{false, true, p.RM - 1, 4096, 4096, false},
+		{false, false, 64, 128, 64, false}, // too little work for three launches
+	} {
+		if got := usePacked(p, c.tA, c.tB, c.m, c.n, c.k); got != c.want {
+			t.Errorf("usePacked(tA=%v, tB=%v, %d×%d×%d) = %v, want %v", c.tA, c.tB, c.m, c.n, c.k, got, c.want)
+		}
+	}
+}
+
+// packedShapes are products the packed GEMM runs (checked): odd sizes, so
+// that the last row block and column panel are partial and K is no
+// multiple of the packing's 16; a K split into passes; K = 1.
+var packedShapes = [][3]int{{37, 129, 257}, {13, 45, 4099}, {300, 3500, 1}}
+
+// TestGemmPackedMatchesReference runs every Ops GEMM call on the packed
+// path, each transpose and epilogue, and compares with a float64 reference:
+// outputs are NaN-poisoned first (but where beta reads them), and GemmUpdate
+// accumulates into W and the biases.
+func TestGemmPackedMatchesReference(t *testing.T) {
+	c := cltest.Context(t)
+	if c.Device.Type != device.CPU {
+		t.Skipf("skipping: the packed GEMM runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
+	}
+	o, err := NewOps(c, DefaultGemm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Release() })
+	p := DefaultGemm.Resolve(c.Device)
+	rng := rand.New(rand.NewPCG(13, 1))
+	rnd := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(2*rng.Float64() - 1)
+		}
+		return v
+	}
+	nan := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(math.NaN())
+		}
+		return v
+	}
+	mat := func(rows, cols int, v []float32) Mat {
+		m, err := NewMat(c, rows, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Release() })
+		if err := m.Buf.Write(v); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	read := func(m Mat) []float32 {
+		v := make([]float32, m.Rows*m.Cols)
+		if err := m.Buf.Read(v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, s := range packedShapes {
+		m, n, k := s[0], s[1], s[2]
+		for _, form := range [][2]bool{{false, false}, {false, true}, {true, false}} {
+			tA, tB := form[0], form[1]
+			if !usePacked(p, tA, tB, m, n, k) {
+				t.Fatalf("%d×%d×%d tA=%v tB=%v does not take the packed GEMM", m, n, k, tA, tB)
+			}
+		}
+		// op(A)·op(B) in float64 from row-major op(A) (m×k) and op(B) (k×n).
+		product := func(a, b []float32) []float64 {
+			out := make([]float64, m*n)
+			for i := range m {
+				for kk := range k {
+					av := float64(a[i*k+kk])
+					for j := range n {
+						out[i*n+j] += av * float64(b[kk*n+j])
+					}
+				}
+			}
+			return out
+		}
+		transpose := func(v []float32, rows, cols int) []float32 {
+			out := make([]float32, len(v))
+			for i := range rows {
+				for j := range cols {
+					out[j*rows+i] = v[i*cols+j]
+				}
+			}
+			return out
+		}
+		check := func(name string, got []float32, want []float64) {
+			t.Helper()
+			var num, den float64
+			for i, w := range want {
+				d := float64(got[i]) - w
+				num, den = num+d*d, den+w*w
+			}
+			rel := math.Sqrt(num / max(den, 1e-300))
+			tol := 2e-5 * max(1, math.Sqrt(float64(k)/4400))
+			if !(rel <= tol) {
+				t.Errorf("%s %d×%d×%d: relative error %.3g > %.3g", name, m, n, k, rel, tol)
+			}
+		}
+		opA, opB := rnd(m*k), rnd(k*n) // op(A), op(B), row-major
+		ab := product(opA, opB)
+		bias := rnd(m)
+		sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+		for _, form := range []struct {
+			name   string
+			tA, tB bool
+		}{{"NN", false, false}, {"NT", false, true}, {"TN", true, false}} {
+			av, bv := opA, opB
+			a, b := mat(m, k, av), mat(k, n, bv)
+			if form.tA {
+				a = mat(k, m, transpose(opA, m, k))
+			}
+			if form.tB {
+				b = mat(n, k, transpose(opB, k, n))
+			}
+			c0 := rnd(m * n)
+			cm := mat(m, n, c0)
+			if err := o.Gemm(form.tA, form.tB, -0.5, a, b, 0.75, cm); err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float64, m*n)
+			for i := range want {
+				want[i] = -0.5*ab[i] + 0.75*float64(c0[i])
+			}
+			check("gemm "+form.name+" α=-0.5 β=0.75", read(cm), want)
+			cz := mat(m, n, nan(m*n))
+			if err := o.Gemm(form.tA, form.tB, 2, a, b, 0, cz); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				want[i] = 2 * ab[i]
+			}
+			check("gemm "+form.name+" β=0", read(cz), want)
+		}
+		// The fused calls, each in the form training uses.
+		a, b := mat(m, k, opA), mat(k, n, opB)
+		bm := mat(m, 1, bias)
+		for _, ep := range []struct {
+			ep Epilogue
+			f  func(x float64) float64
+		}{{BiasTanh, math.Tanh}, {BiasSigmoid, sig}, {BiasReLU, func(x float64) float64 { return max(x, 0) }}} {
+			cz := mat(m, n, nan(m*n))
+			if err := o.GemmBias(ep.ep, a, b, bm.Buf, cz); err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float64, m*n)
+			for i := range want {
+				want[i] = ep.f(ab[i] + float64(bias[i/n]))
+			}
+			check(fmt.Sprintf("gemm bias epilogue %d", ep.ep), read(cz), want)
+		}
+		y := make([]float32, m*n)
+		for i := range y {
+			y[i] = float32(rng.IntN(2))
+		}
+		cz := mat(m, n, nan(m*n))
+		if err := o.GemmSigmoidSub(a, b, bm.Buf, mat(m, n, y), cz); err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, m*n)
+		for i := range want {
+			want[i] = sig(ab[i]+float64(bias[i/n])) - float64(y[i])
+		}
+		check("gemm sigmoid-sub", read(cz), want)
+		act := rnd(m * n)
+		w := mat(k, m, transpose(opA, m, k)) // op(A) = Wᵀ
+		for _, bw := range []struct {
+			name string
+			call func(w, dz, t, c Mat) error
+			f    func(x, a float64) float64
+		}{
+			{"gemm tanh-backward", o.GemmTanhBackward, func(x, a float64) float64 { return x * (1 - a*a) }},
+			{"gemm relu-backward", o.GemmReLUBackward, func(x, a float64) float64 {
+				if a > 0 {
+					return x
+				}
+				return 0
+			}},
+		} {
+			cz := mat(m, n, nan(m*n))
+			if err := bw.call(w, b, mat(m, n, act), cz); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				want[i] = bw.f(ab[i], float64(act[i]))
+			}
+			check(bw.name, read(cz), want)
+		}
+		// GemmUpdate: W (m×n) −= s·dZ·Aᵀ with dZ = op(A) (m×k), Aᵀ = op(B),
+		// and the biases −= s·Σ_k dZ.
+		w0, b0 := rnd(m*n), rnd(m)
+		wm, bu := mat(m, n, w0), mat(m, 1, b0)
+		const s = 0.25
+		if err := o.GemmUpdate(a, mat(n, k, transpose(opB, k, n)), s, wm, bu.Buf); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			want[i] = float64(w0[i]) - s*ab[i]
+		}
+		check("gemm update W", read(wm), want)
+		wantB := make([]float64, m)
+		for i := range m {
+			sum := 0.0
+			for kk := range k {
+				sum += float64(opA[i*k+kk])
+			}
+			wantB[i] = float64(b0[i]) - s*sum
+		}
+		check("gemm update b", read(bu), wantB)
+	}
+}
