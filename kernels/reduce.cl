@@ -114,7 +114,7 @@ DEFINE_LOG1P_UNIT(rvec)
 // max(±z, 0) + log1p(e^−|z|) shares its one exp and log1p between the two
 // terms. Launched over chunks work-groups as row_sums is; with several it
 // writes the pair (sum, right) of chunk g to part[2g], part[2g + 1] and
-// bce_cost_finish completes it.
+// pair_finish completes it.
 __kernel void bce_cost(const int cols, const int chunk, __global const float *zb,
                        __global const float *bias, __global const float *y,
                        __global float *out, __global float *part, __local float *scratch) {
@@ -151,9 +151,11 @@ __kernel void bce_cost(const int cols, const int chunk, __global const float *zb
 	}
 }
 
-// bce_cost_finish adds bce_cost's chunks pairs in order, in one work-item.
-__kernel void bce_cost_finish(const int cols, const int chunks, __global const float *part,
-                              __global float *out) {
+// pair_finish adds the (sum, hits) pairs of the chunks of a cost kernel
+// (bce_cost, softmax_cost) in order, in one work-item: out[0] =
+// Σ part[2g]/cols, out[1] = Σ part[2g + 1]/cols.
+__kernel void pair_finish(const int cols, const int chunks, __global const float *part,
+                          __global float *out) {
 	if (get_global_id(0) != 0)
 		return;
 	float s = 0.0f, right = 0.0f;

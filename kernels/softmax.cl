@@ -96,18 +96,3 @@ __kernel void softmax_cost(const int rows, const int cols, const int chunk,
 		part[2 * g + 1] = right;
 	}
 }
-
-// pair_finish adds softmax_cost's chunks pairs in order, in one work-item:
-// out[0] = Σ part[2g]/cols, out[1] = Σ part[2g + 1]/cols.
-__kernel void pair_finish(const int cols, const int chunks, __global const float *part,
-                          __global float *out) {
-	if (get_global_id(0) != 0)
-		return;
-	float s = 0.0f, right = 0.0f;
-	for (int g = 0; g < chunks; g++) {
-		s += part[2 * g];
-		right += part[2 * g + 1];
-	}
-	out[0] = s / cols;
-	out[1] = right / cols;
-}

@@ -161,7 +161,6 @@ type Ops struct {
 	programs []*device.Program
 	reduceWG int
 	scratch  *device.Buffer // the reductions' partial sums, grown on demand
-	trainTmp *device.Buffer // softmax_cost's and sum_squares' partial sums (ops_train.go)
 	tuning   Tuning
 
 	pack [2]*device.Buffer // the packed GEMM's copies of op(A) and op(B) (gemm_packed.go)
@@ -207,10 +206,6 @@ func (o *Ops) Release() error {
 	}
 	if o.scratch != nil {
 		keep(o.scratch.Release())
-	}
-	if o.trainTmp != nil {
-		keep(o.trainTmp.Release())
-		o.trainTmp = nil
 	}
 	keep(o.releasePack())
 	o.kernels, o.programs, o.scratch = map[string]*device.Kernel{}, nil, nil

@@ -91,25 +91,6 @@ func (o *Ops) trainChunks(n int) (wg, chunk, chunks int) {
 	return wg, chunk, ceilDiv(max(n, 1), chunk)
 }
 
-// trainScratch returns the partial-sum buffer of the reductions of
-// ops_train.go, grown to hold n floats. Launches queued before a growth
-// keep the old buffer alive until they are done (OpenCL's reference count).
-func (o *Ops) trainScratch(n int) (*device.Buffer, error) {
-	if o.trainTmp != nil && o.trainTmp.Len() >= n {
-		return o.trainTmp, nil
-	}
-	b, err := o.c.NewBuffer(max(n, 64))
-	if err != nil {
-		return nil, fmt.Errorf("partial sums of %d floats: %w", n, err)
-	}
-	if err := o.trainTmp.Release(); err != nil {
-		b.Release()
-		return nil, fmt.Errorf("partial sums: %w", err)
-	}
-	o.trainTmp = b
-	return b, nil
-}
-
 // SoftmaxCost writes to out[0] the categorical cross-entropy of the one-hot
 // labels y (K×m) given the logits z + bias (z K×m without the bias),
 // computed from the logits with the log-sum-exp, and to out[1] the
@@ -122,7 +103,7 @@ func (o *Ops) SoftmaxCost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer)
 		return fmt.Errorf("softmax_cost: logits %s, labels %s, a bias of %d rows and 2 outputs do not match", z, y, z.Rows)
 	}
 	wg, chunk, chunks := o.trainChunks(z.Cols)
-	part, err := o.trainScratch(2 * chunks)
+	part, err := o.scratchFor(2 * chunks)
 	if err != nil {
 		return fmt.Errorf("softmax_cost: %w", err)
 	}
@@ -137,7 +118,7 @@ func (o *Ops) SoftmaxCost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer)
 	if chunks == 1 {
 		return nil
 	}
-	fin, err := o.kernel("pair_finish", "pair_finish", nil, "softmax.cl")
+	fin, err := o.reduceKernel("pair_finish", o.reducePlanFor(1, 1).vw)
 	if err != nil {
 		return err
 	}
@@ -159,7 +140,7 @@ func (o *Ops) AddSumSquares(ws []Mat, scale float32, out *device.Buffer) error {
 		_, _, chunks := o.trainChunks(w.Len())
 		total += chunks
 	}
-	part, err := o.trainScratch(total)
+	part, err := o.scratchFor(total)
 	if err != nil {
 		return fmt.Errorf("sum_squares: %w", err)
 	}

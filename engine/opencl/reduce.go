@@ -160,12 +160,12 @@ func (o *Ops) Cost(z Mat, bias *device.Buffer, y Mat, out *device.Buffer) error 
 	if p.chunks == 1 {
 		return nil
 	}
-	fin, err := o.reduceKernel("bce_cost_finish", p.vw)
+	fin, err := o.reduceKernel("pair_finish", p.vw)
 	if err != nil {
 		return fmt.Errorf("bce_cost: %w", err)
 	}
 	if err := o.launch(fin, []int{1}, nil, int32(z.Cols), int32(p.chunks), part, out); err != nil {
-		return fmt.Errorf("bce_cost_finish: %w", err)
+		return fmt.Errorf("bce_cost: pair_finish: %w", err)
 	}
 	return nil
 }
