@@ -20,17 +20,28 @@ func (e *Event) wait() error { return check("clWaitForEvents", cl.WaitForEvents(
 // Duration waits for the command and returns its run time on the device, from
 // the profiling counters CL_PROFILING_COMMAND_START to _END.
 func (e *Event) Duration() (time.Duration, error) {
-	if err := e.wait(); err != nil {
-		return 0, err
-	}
-	var start, end uint64
-	if err := check("clGetEventProfilingInfo", cl.GetEventProfilingInfo(e.e, profilingStart, 8, unsafe.Pointer(&start), nil)); err != nil {
-		return 0, err
-	}
-	if err := check("clGetEventProfilingInfo", cl.GetEventProfilingInfo(e.e, profilingEnd, 8, unsafe.Pointer(&end), nil)); err != nil {
+	start, end, err := e.Span()
+	if err != nil {
 		return 0, err
 	}
 	return time.Duration(end - start), nil
+}
+
+// Span waits for the command and returns when it started and ended on the
+// device, in nanoseconds of the device's profiling clock (comparable only
+// between events of one device): the gap from one command's end to the
+// next one's start is time the device spent idle between them.
+func (e *Event) Span() (start, end uint64, err error) {
+	if err := e.wait(); err != nil {
+		return 0, 0, err
+	}
+	if err := check("clGetEventProfilingInfo", cl.GetEventProfilingInfo(e.e, profilingStart, 8, unsafe.Pointer(&start), nil)); err != nil {
+		return 0, 0, err
+	}
+	if err := check("clGetEventProfilingInfo", cl.GetEventProfilingInfo(e.e, profilingEnd, 8, unsafe.Pointer(&end), nil)); err != nil {
+		return 0, 0, err
+	}
+	return start, end, nil
 }
 
 // Release frees the event.

@@ -47,6 +47,7 @@ var cl struct {
 	Flush                   func(q uintptr) int32
 	WaitForEvents           func(n uint32, events *uintptr) int32
 	GetEventProfilingInfo   func(e uintptr, param uint32, size uintptr, value unsafe.Pointer, ret *uintptr) int32
+	GetEventInfo            func(e uintptr, param uint32, size uintptr, value unsafe.Pointer, ret *uintptr) int32
 	ReleaseEvent            func(e uintptr) int32
 }
 
@@ -117,6 +118,7 @@ func open() error {
 		{&cl.Flush, "clFlush"},
 		{&cl.WaitForEvents, "clWaitForEvents"},
 		{&cl.GetEventProfilingInfo, "clGetEventProfilingInfo"},
+		{&cl.GetEventInfo, "clGetEventInfo"},
 		{&cl.ReleaseEvent, "clReleaseEvent"},
 	}
 	for _, s := range syms {

@@ -23,10 +23,18 @@ type Backend struct {
 
 	sizes []int
 	m     int
-	x, y  Mat            // the training set
-	order *device.Buffer // example order (int32), once shuffled
-	xb    Mat            // the gathered batch, when shuffled
-	yb    Mat
+	x, y  Mat // the training set
+	// The example order (int32), once shuffled, double-buffered: Shuffle
+	// writes the next epoch's order into orders[1−cur], the buffer the
+	// batches queued last do not read, without waiting for the device;
+	// orderUp[i] holds the host slice of that write until the queue has
+	// done it.
+	orders  [2]*device.Buffer
+	orderUp [2]*device.Upload
+	cur     int
+	xt      Mat // the data example-major (m×n_x), what batches are gathered from
+	xb      Mat // the gathered batch, room for the largest batch so far
+	yb      Mat
 
 	model  engine.Model
 	w, b   []Mat // parameters per layer
@@ -307,30 +315,72 @@ func (o *Backend) fusedUpdate() bool {
 	return o.model.Optimizer == engine.SGD && o.model.L2 == 0
 }
 
-// Shuffle uploads the example order; later batches are gathered through it.
+// Shuffle uploads the example order; later batches are gathered through
+// it. It does not wait for the device: the order goes to the order buffer
+// the batches queued so far do not read, by a write queued after them.
 func (o *Backend) Shuffle(perm []int) error {
 	if err := engine.CheckOrder(perm, o.m); err != nil {
 		return err
 	}
-	if o.order == nil {
-		var err error
-		if o.order, err = o.ctx.NewBuffer(o.m); err != nil {
-			return fmt.Errorf("allocate example order: %w", err)
+	if o.orders[0] == nil {
+		for i := range o.orders {
+			var err error
+			if o.orders[i], err = o.ctx.NewBuffer(o.m); err != nil {
+				return fmt.Errorf("allocate example order: %w", err)
+			}
 		}
-		nx := o.sizes[0]
-		if o.xb, err = o.alloc(nx, o.m); err != nil {
-			return fmt.Errorf("allocate batch: %w", err)
+		// Gathering a batch's columns from the feature-major data
+		// reads nearly every cache line of it; from the example-major
+		// copy, only the batch's examples.
+		xt, err := NewMat(o.ctx, o.m, o.sizes[0])
+		if err != nil {
+			return fmt.Errorf("allocate the data example-major: %w", err)
 		}
-		if o.yb, err = o.alloc(o.y.Rows, o.m); err != nil {
-			return fmt.Errorf("allocate batch labels: %w", err)
+		o.xt = xt
+		if err := o.ops.Transpose(o.x, o.xt); err != nil {
+			return fmt.Errorf("transpose the data: %w", err)
 		}
 	}
-	idx := make([]int32, len(perm))
+	next := 1 - o.cur
+	// The slice of the write before last into this buffer, once the
+	// queue is done with it.
+	idx, err := o.orderUp[next].Reclaim()
+	if err != nil {
+		return fmt.Errorf("example order: %w", err)
+	}
+	if len(idx) != len(perm) {
+		idx = make([]int32, len(perm))
+	}
 	for i, v := range perm {
 		idx[i] = int32(v)
 	}
+	up, err := o.orders[next].WriteInt32Async(idx)
+	if err != nil {
+		return fmt.Errorf("upload example order: %w", err)
+	}
+	o.orderUp[next], o.cur = up, next
 	o.shuffled = true
-	return o.order.WriteInt32(idx)
+	return nil
+}
+
+// batchRoom returns the gathered batch's matrices with room for n columns
+// at least, regrowing them (launches queued before keep the old buffers
+// alive until they are done, by OpenCL's reference count).
+func (o *Backend) batchRoom(n int) error {
+	if o.xb.Buf != nil && o.xb.Cols >= n {
+		return nil
+	}
+	o.xb.Release()
+	o.yb.Release()
+	o.xb, o.yb = Mat{}, Mat{}
+	var err error
+	if o.xb, err = NewMat(o.ctx, o.sizes[0], n); err != nil {
+		return fmt.Errorf("allocate batch: %w", err)
+	}
+	if o.yb, err = NewMat(o.ctx, o.y.Rows, n); err != nil {
+		return fmt.Errorf("allocate batch labels: %w", err)
+	}
+	return nil
 }
 
 // cols returns a view of m with n columns (its buffer holds at least that).
@@ -347,11 +397,15 @@ func (o *Backend) batch(b engine.Batch) (x, y Mat, err error) {
 		}
 		return o.x, o.y, nil
 	}
-	x, y = cols(o.xb, b.Size), cols(o.yb, b.Size)
-	if err := o.ops.GatherCols(o.x, o.order, b.Offset, x); err != nil {
+	if err := o.batchRoom(b.Size); err != nil {
 		return x, y, err
 	}
-	return x, y, o.ops.GatherCols(o.y, o.order, b.Offset, y)
+	x, y = cols(o.xb, b.Size), cols(o.yb, b.Size)
+	order := o.orders[o.cur]
+	if err := o.ops.GatherColsT(o.xt, order, b.Offset, x); err != nil {
+		return x, y, err
+	}
+	return x, y, o.ops.GatherCols(o.y, order, b.Offset, y)
 }
 
 // hidden queues the hidden layers' forward pass over the columns of x.
@@ -786,7 +840,13 @@ func (o *Backend) free() {
 	for _, m := range o.owned {
 		m.Release()
 	}
-	o.order.Release()
+	for i := range o.orders {
+		o.orderUp[i].Wait() // the queue's last use of the host slice
+		o.orders[i].Release()
+	}
+	o.xt.Release()
+	o.xb.Release()
+	o.yb.Release()
 	o.evalB.Release()
 	o.tinyEvals.Release()
 	*o = Backend{ctx: o.ctx, ops: o.ops, NoFusion: o.NoFusion, TinyWG: o.TinyWG, profiled: o.profiled}

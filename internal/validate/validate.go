@@ -167,6 +167,7 @@ func Cases(quick bool) []Case {
 			rowSumsCase(s.r, s.c),
 			gatherCase(s.r, s.c),
 		)
+		cs = append(cs, gatherTCases(s.r, s.c)...)
 		if s.r == 1 {
 			cs = append(cs, costCase(s.c, 1), costCase(s.c, 40))
 		}
@@ -204,7 +205,7 @@ func CasesFor(set string) ([]Case, error) {
 var Kernels = []string{
 	"gemm_NN", "gemm_NT", "gemm_TN", "gemm_TT", "gemm_bias_tanh", "gemm_bias_sigmoid", "gemm_sigmoid_sub",
 	"gemm_tanh_backward", "gemm_update", "bias_tanh", "bias_sigmoid", "sub", "tanh_backward", "sgd",
-	"row_sums", "gather_cols", "bce_cost", "tiny_train",
+	"row_sums", "gather_cols", "transpose", "gather_cols_t", "bce_cost", "tiny_train",
 	// The kinds beyond tanh/sigmoid/SGD (train.go).
 	"gemm_bias_relu", "gemm_relu_backward", "bias_relu", "relu_backward", "bias_softmax", "softmax_sub",
 	"softmax_cost", "sgd_l2", "momentum", "adam", "sum_squares",
@@ -236,6 +237,7 @@ func OclgrindCases() []Case {
 		r, c := s[0], s[1]
 		cs = append(cs, biasActCase("bias_tanh", r, c), biasActCase("bias_sigmoid", r, c), binaryCase("sub", r, c),
 			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c))
+		cs = append(cs, gatherTCases(r, c)...)
 	}
 	cs = append(cs, costCase(1, 1), costCase(301, 1), costCase(301, 40))
 	// Past four vectors of 4 per work-item of a group of 256: more than one
