@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,16 +20,6 @@ import (
 	"github.com/cltrain/cltrain/internal/cltest"
 	"github.com/cltrain/cltrain/internal/validate"
 )
-
-// oclgrindICDs are where Oclgrind's ICD library may be: Debian's package
-// (make deps installs it) puts it in the first. The package registers no
-// ICD in /etc/OpenCL/vendors, so the tests select it through a private
-// OCL_ICD_VENDORS folder, in which it is the only device.
-var oclgrindICDs = []string{
-	"/usr/lib/oclgrind/liboclgrind-rt-icd.so",
-	"/usr/lib/*/oclgrind/liboclgrind-rt-icd.so",
-	"/usr/local/lib/liboclgrind-rt-icd.so",
-}
 
 // envOclgrindChild marks the test binary that TestOclgrind starts to run
 // its in-process part on Oclgrind.
@@ -73,33 +62,8 @@ func oclgrindReport(out string) string {
 // installed, or fails it when CLTRAIN_REQUIRE_OPENCL=1.
 func oclgrindEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
-	var icd string
-	for _, pattern := range oclgrindICDs {
-		if m, _ := filepath.Glob(pattern); len(m) > 0 {
-			icd = m[0]
-			break
-		}
-	}
-	if icd == "" {
-		msg := fmt.Sprintf("Oclgrind is not installed (no %s; make deps installs Debian's oclgrind)", oclgrindICDs[0])
-		if os.Getenv(cltest.EnvRequire) == "1" {
-			t.Fatalf("%s (%s=1)", msg, cltest.EnvRequire)
-		}
-		t.Skipf("skipping: %s (set %s=1 to fail instead)", msg, cltest.EnvRequire)
-	}
-	vendors := t.TempDir()
-	if err := os.WriteFile(filepath.Join(vendors, "oclgrind.icd"), []byte(icd+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "OCLGRIND_") && name != "OCL_ICD_VENDORS" && name != "OCL_ICD_FILENAMES" && name != "CLTRAIN_DEVICE" {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "OCL_ICD_VENDORS="+vendors, "XDG_CACHE_HOME="+t.TempDir(), "CLTRAIN_DEVICE=0",
-		"OCLGRIND_CHECK_API=1", "OCLGRIND_DATA_RACES=1")
+	env := cltest.Vendors(t, cltest.Oclgrind(t))
+	env = append(env, "XDG_CACHE_HOME="+t.TempDir(), "CLTRAIN_DEVICE=0", "OCLGRIND_CHECK_API=1", "OCLGRIND_DATA_RACES=1")
 	return append(env, extra...)
 }
 

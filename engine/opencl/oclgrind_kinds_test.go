@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -52,25 +51,8 @@ func TestOclgrindKinds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: Oclgrind simulates every work-item")
 	}
-	icd := "/usr/lib/oclgrind/liboclgrind-rt-icd.so"
-	if _, err := os.Stat(icd); err != nil {
-		if os.Getenv(cltest.EnvRequire) == "1" {
-			t.Fatalf("oclgrind is not installed (%v); make deps installs it", err)
-		}
-		t.Skipf("skipping: oclgrind is not installed: %v (set %s=1 to fail instead)", err, cltest.EnvRequire)
-	}
-	vendors := t.TempDir()
-	if err := os.WriteFile(filepath.Join(vendors, "oclgrind.icd"), []byte(icd+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "OCLGRIND_") && name != "OCL_ICD_VENDORS" && name != "OCL_ICD_FILENAMES" && name != "CLTRAIN_DEVICE" {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "OCL_ICD_VENDORS="+vendors, "XDG_CACHE_HOME="+t.TempDir(), "CLTRAIN_DEVICE=0", mode+"=1",
+	env := cltest.Vendors(t, cltest.Oclgrind(t))
+	env = append(env, "XDG_CACHE_HOME="+t.TempDir(), "CLTRAIN_DEVICE=0", mode+"=1",
 		"OCLGRIND_CHECK_API=1", "OCLGRIND_DATA_RACES=1", "OCLGRIND_UNINITIALIZED=1", "OCLGRIND_BUILD_OPTIONS=-cl-opt-disable")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

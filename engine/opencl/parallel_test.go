@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -201,24 +200,14 @@ func TestParallelAcrossPlatforms(t *testing.T) {
 			t.Skip("Oclgrind is slow")
 		}
 		cltest.Device(t)
-		icd := "/usr/lib/oclgrind/liboclgrind-rt-icd.so"
-		if _, err := os.Stat(icd); err != nil {
-			if os.Getenv(cltest.EnvRequire) == "1" {
-				t.Fatalf("oclgrind is not installed (%v); make deps installs it", err)
-			}
-			t.Skipf("skipping: oclgrind is not installed: %v (set %s=1 to fail instead)", err, cltest.EnvRequire)
-		}
-		vendors := t.TempDir()
+		grind := cltest.Oclgrind(t)
 		pocl, err := os.ReadFile("/etc/OpenCL/vendors/pocl.icd")
 		if err != nil {
 			t.Skipf("skipping: no PoCL ICD file: %v", err)
 		}
-		for name, body := range map[string]string{"a-pocl.icd": string(pocl), "b-oclgrind.icd": icd + "\n"} {
-			if err := os.WriteFile(filepath.Join(vendors, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		runChild(t, "TestParallelAcrossPlatforms", "OCL_ICD_VENDORS="+vendors, "OCLGRIND_CHECK_API=1")
+		env := cltest.Vendors(t, strings.TrimSpace(string(pocl)), grind)
+		vendors := env[len(env)-1] // OCL_ICD_VENDORS=…
+		runChild(t, "TestParallelAcrossPlatforms", vendors, "OCLGRIND_CHECK_API=1")
 		return
 	}
 	devs := parallelDevices(t)
