@@ -231,6 +231,9 @@ func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
 	if o.x, err = o.upload(x); err != nil {
 		return fmt.Errorf("load data: %w", err)
 	}
+	// X is written once, here: the packed GEMM keeps its packed copies
+	// across steps, until free unmarks it.
+	o.ops.Immutable(o.x.Buf)
 	if o.y, err = o.upload(y); err != nil {
 		return fmt.Errorf("load labels: %w", err)
 	}
@@ -837,6 +840,9 @@ func (o *Backend) saveState() (restore func() error, err error) {
 }
 
 func (o *Backend) free() {
+	if o.x.Buf != nil {
+		o.ops.Mutable(o.x.Buf) // before X is released: its packed copies go with it
+	}
 	for _, m := range o.owned {
 		m.Release()
 	}

@@ -51,7 +51,8 @@ func (o *Ops) packBuffer(i, n int) (*device.Buffer, error) {
 	return b, nil
 }
 
-// releasePack frees the packing buffers.
+// releasePack frees the packing buffers and the kept packed copies, and
+// forgets which buffers were marked Immutable.
 func (o *Ops) releasePack() error {
 	var first error
 	for i, b := range o.pack {
@@ -62,7 +63,104 @@ func (o *Ops) releasePack() error {
 			o.pack[i] = nil
 		}
 	}
+	for key, b := range o.packed {
+		if err := b.Release(); err != nil && first == nil {
+			first = err
+		}
+		delete(o.packed, key)
+	}
+	o.immutable = nil
 	return first
+}
+
+// packKey names a kept packed copy of an Immutable buffer: the buffer, the
+// operand it was packed as (0: op(A), 1: op(B)), whether op transposes it,
+// op's shape (M×K for A, K×N for B) and the blocking that fixes the
+// layout. A copy is used only for the very same key.
+type packKey struct {
+	buf        *device.Buffer
+	role       int
+	trans      bool
+	rows, cols int
+	rm, nv, vw int
+}
+
+// Immutable marks buf as holding values that will not change until
+// Mutable(buf) is called or the Ops is released. The packed GEMM then packs
+// it once per role, transpose, shape and blocking, into buffers of its own,
+// and reuses that copy in the later products that read it the same way;
+// every buffer not marked is packed at every call. The caller must call
+// Mutable before it writes to buf or releases it. The backend marks its
+// full-batch training set, which Load writes once.
+func (o *Ops) Immutable(buf *device.Buffer) {
+	if buf == nil {
+		return
+	}
+	if o.immutable == nil {
+		o.immutable = map[*device.Buffer]bool{}
+	}
+	o.immutable[buf] = true
+}
+
+// Mutable unmarks buf and frees its kept packed copies (products already
+// queued keep them alive until they are done, by OpenCL's reference count).
+func (o *Ops) Mutable(buf *device.Buffer) error {
+	delete(o.immutable, buf)
+	var first error
+	for key, b := range o.packed {
+		if key.buf == buf {
+			if err := b.Release(); err != nil && first == nil {
+				first = err
+			}
+			delete(o.packed, key)
+		}
+	}
+	return first
+}
+
+// PackedCopies returns how many packed copies of Immutable buffers the Ops
+// keeps, and their floats.
+func (o *Ops) PackedCopies() (copies, floats int) {
+	for _, b := range o.packed {
+		copies++
+		floats += b.Len()
+	}
+	return copies, floats
+}
+
+// packTarget returns the buffer operand i (0: op(A), 1: op(B)), stored in
+// buf and of shape rows×cols after op, is to be packed into, holding n
+// floats, and whether it holds that packing already: buf's kept copy when
+// buf is marked Immutable and keep is set (packed into it first when new),
+// else the shared packing buffer i.
+func (o *Ops) packTarget(i int, buf *device.Buffer, trans bool, rows, cols, n int, defs map[string]int, keep bool) (*device.Buffer, bool, error) {
+	if !keep || !o.immutable[buf] || buf.Handle() == 0 {
+		b, err := o.packBuffer(i, n)
+		return b, false, err
+	}
+	key := packKey{buf: buf, role: i, trans: trans, rows: rows, cols: cols, rm: defs["RM"], nv: defs["NV"], vw: defs["VW"]}
+	if b, ok := o.packed[key]; ok {
+		return b, true, nil
+	}
+	b, err := o.c.NewBuffer(n)
+	if err != nil {
+		return nil, false, fmt.Errorf("gemm packed copy: %w", err)
+	}
+	if o.packed == nil {
+		o.packed = map[packKey]*device.Buffer{}
+	}
+	o.packed[key] = b
+	return b, false, nil
+}
+
+// dropPacked forgets and frees the kept copy b when packing into it failed.
+func (o *Ops) dropPacked(b *device.Buffer) {
+	for key, v := range o.packed {
+		if v == b {
+			delete(o.packed, key)
+			b.Release()
+		}
+	}
 }
 
 // gemmPacked runs g (an m×n×k product, usePacked) as pack_a, pack_b and
@@ -71,34 +169,28 @@ func (o *Ops) gemmPacked(g gemmCall, p GemmParams, m, n, k int, bias, aux *devic
 	defs := p.packedDefines()
 	rm, cn := defs["RM"], defs["NV"]*defs["VW"]
 	mb, nb := ceilDiv(m, rm), ceilDiv(n, cn)
-	ap, err := o.packBuffer(0, mb*rm*k)
+	// pack_a with row sums has work besides the copy: never skipped.
+	// A new kept copy is packed before anything else can fail, or
+	// dropped.
+	ap, aDone, err := o.packTarget(0, g.a.Buf, g.tA, m, k, mb*rm*k, defs, g.rowsum == nil)
 	if err != nil {
 		return err
 	}
-	bp, err := o.packBuffer(1, nb*cn*k)
+	if !aDone {
+		if err := o.packA(g, defs, m, k, mb, ap); err != nil {
+			o.dropPacked(ap)
+			return err
+		}
+	}
+	bp, bDone, err := o.packTarget(1, g.b.Buf, g.tB, k, n, nb*cn*k, defs, true)
 	if err != nil {
 		return err
 	}
-	aDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_A": b2i(g.tA), "ROWSUM": b2i(g.rowsum != nil)}
-	packA, err := o.kernel("pack_a "+Defines(aDefs), "pack_a", aDefs, "epilogue.cl", "gemm_packed.cl")
-	if err != nil {
-		return err
-	}
-	rowsum := g.c.Buf
-	kchunks := ceilDiv(k, packK)
-	if g.rowsum != nil {
-		rowsum, kchunks = g.rowsum, 1
-	}
-	if err := o.launch(packA, []int{kchunks, mb}, []int{1, 1}, int32(m), int32(k), g.alpha, g.a.Buf, ap, g.beta, rowsum); err != nil {
-		return fmt.Errorf("gemm pack_a: %w", err)
-	}
-	bDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_B": b2i(g.tB)}
-	packB, err := o.kernel("pack_b "+Defines(bDefs), "pack_b", bDefs, "epilogue.cl", "gemm_packed.cl")
-	if err != nil {
-		return err
-	}
-	if err := o.launch(packB, []int{ceilDiv(k, packK), nb}, []int{1, 1}, int32(n), int32(k), g.b.Buf, bp); err != nil {
-		return fmt.Errorf("gemm pack_b: %w", err)
+	if !bDone {
+		if err := o.packB(g, defs, n, k, nb, bp); err != nil {
+			o.dropPacked(bp)
+			return err
+		}
 	}
 	mDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "EPILOGUE": int(g.ep)}
 	kern, err := o.kernel("gemm_packed "+Defines(mDefs), "gemm_packed", mDefs, "epilogue.cl", "gemm_packed.cl")
@@ -116,6 +208,40 @@ func (o *Ops) gemmPacked(g gemmCall, p GemmParams, m, n, k int, bias, aux *devic
 		if err := o.launch(kern, global, []int{gm, gn}, int32(m), int32(n), int32(k), g.alpha, ap, bp, g.beta, g.c.Buf, bias, aux, int32(k0), int32(k1)); err != nil {
 			return fmt.Errorf("gemm: %w", err)
 		}
+	}
+	return nil
+}
+
+// packA queues pack_a of g's op(A) (m×k, mb row blocks) into ap, with the
+// row sums when g has them.
+func (o *Ops) packA(g gemmCall, defs map[string]int, m, k, mb int, ap *device.Buffer) error {
+	rm := defs["RM"]
+	aDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_A": b2i(g.tA), "ROWSUM": b2i(g.rowsum != nil)}
+	packA, err := o.kernel("pack_a "+Defines(aDefs), "pack_a", aDefs, "epilogue.cl", "gemm_packed.cl")
+	if err != nil {
+		return err
+	}
+	rowsum := g.c.Buf
+	kchunks := ceilDiv(k, packK)
+	if g.rowsum != nil {
+		rowsum, kchunks = g.rowsum, 1
+	}
+	if err := o.launch(packA, []int{kchunks, mb}, []int{1, 1}, int32(m), int32(k), g.alpha, g.a.Buf, ap, g.beta, rowsum); err != nil {
+		return fmt.Errorf("gemm pack_a: %w", err)
+	}
+	return nil
+}
+
+// packB queues pack_b of g's op(B) (k×n, nb column panels) into bp.
+func (o *Ops) packB(g gemmCall, defs map[string]int, n, k, nb int, bp *device.Buffer) error {
+	rm := defs["RM"]
+	bDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_B": b2i(g.tB)}
+	packB, err := o.kernel("pack_b "+Defines(bDefs), "pack_b", bDefs, "epilogue.cl", "gemm_packed.cl")
+	if err != nil {
+		return err
+	}
+	if err := o.launch(packB, []int{ceilDiv(k, packK), nb}, []int{1, 1}, int32(n), int32(k), g.b.Buf, bp); err != nil {
+		return fmt.Errorf("gemm pack_b: %w", err)
 	}
 	return nil
 }

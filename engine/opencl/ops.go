@@ -164,6 +164,10 @@ type Ops struct {
 	tuning   Tuning
 
 	pack [2]*device.Buffer // the packed GEMM's copies of op(A) and op(B) (gemm_packed.go)
+	// Buffers marked Immutable, and the packed copies of them kept across
+	// calls (gemm_packed.go).
+	immutable map[*device.Buffer]bool
+	packed    map[packKey]*device.Buffer
 
 	profiling bool
 	events    []TimedLaunch
