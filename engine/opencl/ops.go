@@ -2,6 +2,7 @@ package opencl
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cltrain/cltrain/device"
@@ -153,12 +154,16 @@ const (
 )
 
 // Ops launches cltrain's kernels on one context. Programs are built on first
-// use and kept. Launches are queued without waiting; Finish or a read waits.
+// use and kept, one per set of source files and defines, and every kernel
+// of that set is created from the one program, so that a context holds
+// each program once. Launches are queued without waiting; Finish or a read
+// waits.
 type Ops struct {
-	c        *device.Context
-	gemm     GemmParams
-	kernels  map[string]*device.Kernel
-	programs []*device.Program
+	c       *device.Context
+	gemm    GemmParams
+	kernels map[string]*device.Kernel
+	// programs holds the built programs by programKey.
+	programs map[string]*device.Program
 	reduceWG int
 	scratch  *device.Buffer // the reductions' partial sums, grown on demand
 	tuning   Tuning
@@ -188,7 +193,7 @@ func NewOps(c *device.Context, gemm GemmParams) (*Ops, error) {
 	if c.Device.MaxWorkGroupSize < wg {
 		wg = c.Device.MaxWorkGroupSize
 	}
-	return &Ops{c: c, gemm: gemm, kernels: map[string]*device.Kernel{}, reduceWG: wg}, nil
+	return &Ops{c: c, gemm: gemm, kernels: map[string]*device.Kernel{}, programs: map[string]*device.Program{}, reduceWG: wg}, nil
 }
 
 // Context returns the context the ops run on.
@@ -212,7 +217,7 @@ func (o *Ops) Release() error {
 		keep(o.scratch.Release())
 	}
 	keep(o.releasePack())
-	o.kernels, o.programs, o.scratch = map[string]*device.Kernel{}, nil, nil
+	o.kernels, o.programs, o.scratch = map[string]*device.Kernel{}, map[string]*device.Program{}, nil
 	o.DropEvents()
 	return first
 }
@@ -246,27 +251,54 @@ func (o *Ops) DropEvents() {
 	o.events = nil
 }
 
-// kernel returns the named kernel of files built with defines, building and
-// caching the program on first use. key identifies the variant.
+// kernel returns the named kernel of files built with defines, creating
+// it on first use from the program of those files and defines, which is
+// built once (see program) and shared by all its kernels. key identifies
+// the variant.
 func (o *Ops) kernel(key, name string, defines map[string]int, files ...string) (*device.Kernel, error) {
 	if k, ok := o.kernels[key]; ok {
 		return k, nil
 	}
-	src, err := kernels.Source(files...)
+	p, err := o.program(defines, files...)
 	if err != nil {
 		return nil, err
 	}
-	p, err := o.c.Build(key, src, "-cl-fast-relaxed-math "+Defines(defines))
-	if err != nil {
-		return nil, err
-	}
-	o.programs = append(o.programs, p)
-	k, err := p.Kernel(name)
+	k, err := p.Kernel(name) // the error names the program and the kernel
 	if err != nil {
 		return nil, err
 	}
 	o.kernels[key] = k
 	return k, nil
+}
+
+// programKey names the program of files built with defines: the files in
+// order, then the sorted defines.
+func programKey(defines map[string]int, files []string) string {
+	key := strings.Join(files, "+")
+	if d := Defines(defines); d != "" {
+		key += " " + d
+	}
+	return key
+}
+
+// program returns the program of files built with defines, building and
+// keeping it on first use. Its binary is cached by the device package
+// under its source and options, as before.
+func (o *Ops) program(defines map[string]int, files ...string) (*device.Program, error) {
+	key := programKey(defines, files)
+	if p, ok := o.programs[key]; ok {
+		return p, nil
+	}
+	src, err := kernels.Source(files...)
+	if err != nil {
+		return nil, fmt.Errorf("program %s: %w", key, err)
+	}
+	p, err := o.c.Build(key, src, "-cl-fast-relaxed-math "+Defines(defines))
+	if err != nil {
+		return nil, err
+	}
+	o.programs[key] = p
+	return p, nil
 }
 
 // paramsFor returns the GEMM configuration for a product's shape class,
