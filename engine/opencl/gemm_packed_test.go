@@ -67,24 +67,8 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 		}
 		return v
 	}
-	mat := func(rows, cols int, v []float32) Mat {
-		m, err := NewMat(c, rows, cols)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Release() })
-		if err := m.Buf.Write(v); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	read := func(m Mat) []float32 {
-		v := make([]float32, m.Rows*m.Cols)
-		if err := m.Buf.Read(v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	mat := func(rows, cols int, v []float32) Mat { return uploadMat(t, c, rows, cols, v) }
+	read := func(m Mat) []float32 { return readMat(t, m) }
 	for _, s := range packedShapes {
 		m, n, k := s[0], s[1], s[2]
 		for _, form := range [][2]bool{{false, false}, {false, true}, {true, false}} {

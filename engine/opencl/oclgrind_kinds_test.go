@@ -16,6 +16,7 @@ import (
 	"github.com/cltrain/cltrain/engine/opencl"
 	"github.com/cltrain/cltrain/internal/cltest"
 	"github.com/cltrain/cltrain/internal/validate"
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // oclgrindDiagnostics are what Oclgrind's reports on stderr contain: bad
@@ -130,18 +131,9 @@ func oclgrindKindsChild(t *testing.T) {
 		t.Logf("%v nofusion=%v batch %d: %.1f s", model, tc.noFusion, tc.batch, time.Since(begin).Seconds())
 		want := run(engine.NewCPU(), tc.batch)
 		for i, r := range got.Records {
-			if w := want.Records[i].Cost; !withinRel(r.Cost, w, 1e-4) {
+			if w := want.Records[i].Cost; !scalar.EqualWithinRel(r.Cost, w, 1e-4) {
 				t.Errorf("nofusion=%v batch %d step %d: cost %.9g, float64 reference %.9g", tc.noFusion, tc.batch, r.Step, r.Cost, w)
 			}
 		}
 	}
-}
-
-// withinRel reports whether a and b agree within the relative tolerance tol.
-func withinRel(a, b, tol float64) bool {
-	d := a - b
-	if d < 0 {
-		d = -d
-	}
-	return d <= tol*max(a, b, -a, -b)
 }

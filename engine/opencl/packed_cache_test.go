@@ -59,26 +59,12 @@ func TestImmutablePackedOnce(t *testing.T) {
 		return v
 	}
 	newMat := func(rows, cols int, v []float32) Mat {
-		m, err := NewMat(c, rows, cols)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Release() })
 		if v == nil {
 			v = rnd(rows * cols)
 		}
-		if err := m.Buf.Write(v); err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return uploadMat(t, c, rows, cols, v)
 	}
-	read := func(m Mat) []float32 {
-		v := make([]float32, m.Rows*m.Cols)
-		if err := m.Buf.Read(v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	read := func(m Mat) []float32 { return readMat(t, m) }
 	const nx, m, nh = 129, 257, 37 // X is nx×m; W nh×nx; D nh×m
 	xv := rnd(nx * m)
 	x, xu := newMat(nx, m, xv), newMat(nx, m, xv) // marked, and an unmarked twin

@@ -104,7 +104,14 @@ func TestReductionsRepeat(t *testing.T) {
 // of the test.
 func upload(t *testing.T, c *device.Context, v []float32) Mat {
 	t.Helper()
-	m, err := NewMat(c, 1, len(v))
+	return uploadMat(t, c, 1, len(v), v)
+}
+
+// uploadMat returns a rows×cols device matrix holding v, released at the
+// end of the test.
+func uploadMat(t *testing.T, c *device.Context, rows, cols int, v []float32) Mat {
+	t.Helper()
+	m, err := NewMat(c, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +120,16 @@ func upload(t *testing.T, c *device.Context, v []float32) Mat {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// readMat returns the values of m, waiting for the queue.
+func readMat(t *testing.T, m Mat) []float32 {
+	t.Helper()
+	v := make([]float32, m.Rows*m.Cols)
+	if err := m.Buf.Read(v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // TestRowSumsBeta checks the accumulating form out = scale·Σ_j a[i, j] +

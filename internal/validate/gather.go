@@ -10,8 +10,8 @@ import (
 
 // gatherTCases checks the mini-batch path's kernels on rows×cols data
 // (features × examples): transpose, into the example-major copy, and
-// gather_cols_t, which gathers cols−1 examples of a permutation from an
-// offset of 1 out of that copy; both copies, so exact.
+// gather_cols_t, which gathers a batch out of that copy; both copies, so
+// exact.
 func gatherTCases(rows, cols int) []Case {
 	shape := fmt.Sprintf("%d×%d", rows, cols)
 	transpose := Case{Kernel: "transpose", Shape: shape, Tol: 0, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
@@ -27,8 +27,25 @@ func gatherTCases(rows, cols int) []Case {
 		})
 		return got, want, err
 	}}
-	gather := Case{Kernel: "gather_cols_t", Shape: shape, Tol: 0, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
-		srcT := randn(rng, cols*rows, 1) // example-major: cols examples of rows features
+	return []Case{transpose, gatherCase(rows, cols, true)}
+}
+
+// gatherCase checks gather_cols, or with exampleMajor gather_cols_t, on
+// rows×cols data (features × examples): it gathers cols−1 examples of a
+// permutation from an offset of 1 into a rows×(cols−1) batch, from the
+// data as it is or from its example-major copy (cols×rows); a copy, so
+// exact.
+func gatherCase(rows, cols int, exampleMajor bool) Case {
+	name := "gather_cols"
+	if exampleMajor {
+		name = "gather_cols_t"
+	}
+	return Case{Kernel: name, Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: 0, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+		src := randn(rng, rows*cols, 1)
+		at := func(i, j int) float32 { return src[i*cols+j] } // feature i of example j
+		if exampleMajor {
+			at = func(i, j int) float32 { return src[j*rows+i] }
+		}
 		perm := rng.Perm(cols)
 		idx := make([]int32, cols)
 		for j, p := range perm {
@@ -39,7 +56,7 @@ func gatherTCases(rows, cols int) []Case {
 		want := make([]float64, rows*out)
 		for j := range out {
 			for i := range rows {
-				want[i*out+j] = float64(srcT[perm[off+j]*rows+i])
+				want[i*out+j] = float64(at(i, perm[off+j]))
 			}
 		}
 		ib, err := o.Context().NewBuffer(cols)
@@ -50,10 +67,13 @@ func gatherTCases(rows, cols int) []Case {
 		if err := ib.WriteInt32(idx); err != nil {
 			return nil, nil, err
 		}
-		got, err := onDevice(o, [][]float32{srcT, nan(rows * out)}, 1, func(bufs []*device.Buffer) error {
-			return o.GatherColsT(opencl.Mat{Buf: bufs[0], Rows: cols, Cols: rows}, ib, off, opencl.Mat{Buf: bufs[1], Rows: rows, Cols: out})
+		got, err := onDevice(o, [][]float32{src, nan(rows * out)}, 1, func(bufs []*device.Buffer) error {
+			batch := opencl.Mat{Buf: bufs[1], Rows: rows, Cols: out}
+			if exampleMajor {
+				return o.GatherColsT(opencl.Mat{Buf: bufs[0], Rows: cols, Cols: rows}, ib, off, batch)
+			}
+			return o.GatherCols(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, ib, off, batch)
 		})
 		return got, want, err
 	}}
-	return []Case{transpose, gather}
 }

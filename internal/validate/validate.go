@@ -165,7 +165,7 @@ func Cases(quick bool) []Case {
 			binaryCase("tanh_backward", s.r, s.c),
 			sgdCase(s.r*s.c),
 			rowSumsCase(s.r, s.c),
-			gatherCase(s.r, s.c),
+			gatherCase(s.r, s.c, false),
 		)
 		cs = append(cs, gatherTCases(s.r, s.c)...)
 		if s.r == 1 {
@@ -236,7 +236,7 @@ func OclgrindCases() []Case {
 	for _, s := range [][2]int{{1, 1}, {3, 301}} {
 		r, c := s[0], s[1]
 		cs = append(cs, biasActCase("bias_tanh", r, c), biasActCase("bias_sigmoid", r, c), binaryCase("sub", r, c),
-			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c))
+			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c, false))
 		cs = append(cs, gatherTCases(r, c)...)
 	}
 	cs = append(cs, costCase(1, 1), costCase(301, 1), costCase(301, 40))
@@ -411,39 +411,6 @@ func rowSumsCase(rows, cols int) Case {
 		cpuref.RowSums(general(widen(a), rows, cols), float64(scale), want)
 		got, err := onDevice(o, [][]float32{a, nan(rows)}, 1, func(bufs []*device.Buffer) error {
 			return o.RowSums(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, scale, bufs[1])
-		})
-		return got, want, err
-	}}
-}
-
-func gatherCase(rows, cols int) Case {
-	return Case{Kernel: "gather_cols", Shape: fmt.Sprintf("%d×%d", rows, cols), Tol: 0, run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
-		src := randn(rng, rows*cols, 1)
-		// Gather cols−1 columns from an offset of 1 into a permutation.
-		perm := rng.Perm(cols)
-		idx := make([]int32, cols)
-		for j, p := range perm {
-			idx[j] = int32(p)
-		}
-		out := max(cols-1, 1)
-		off := cols - out
-		want := make([]float64, rows*out)
-		for j := 0; j < out; j++ {
-			for i := 0; i < rows; i++ {
-				want[i*out+j] = float64(src[i*cols+perm[off+j]])
-			}
-		}
-		c := o.Context()
-		ib, err := c.NewBuffer(cols)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer ib.Release()
-		if err := ib.WriteInt32(idx); err != nil {
-			return nil, nil, err
-		}
-		got, err := onDevice(o, [][]float32{src, nan(rows * out)}, 1, func(bufs []*device.Buffer) error {
-			return o.GatherCols(opencl.Mat{Buf: bufs[0], Rows: rows, Cols: cols}, ib, off, opencl.Mat{Buf: bufs[1], Rows: rows, Cols: out})
 		})
 		return got, want, err
 	}}
