@@ -56,3 +56,23 @@ inline float group_sum(float v, __local float *scratch) {
 	barrier(CLK_LOCAL_MEM_FENCE);
 	return total;
 }
+
+// Ends a work-group of a cost kernel (bce_cost, softmax_cost) over chunk g
+// of chunks: sums its loss s and its hits right over the group; then
+// work-item 0 writes the means over cols to out[0], out[1] when there is one
+// chunk, or the chunk's sums to part[2g], part[2g + 1] for pair_finish.
+// Every work-item of the group calls it.
+inline void finish_cost_pair(float s, float right, const int cols, const int chunks, const int g,
+                             __global float *out, __global float *part, __local float *scratch) {
+	s = group_sum(s, scratch);
+	right = group_sum(right, scratch);
+	if (get_local_id(0) != 0)
+		return;
+	if (chunks == 1) {
+		out[0] = s / cols;
+		out[1] = right / cols;
+	} else {
+		part[2 * g] = s;
+		part[2 * g + 1] = right;
+	}
+}

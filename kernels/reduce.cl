@@ -138,17 +138,7 @@ __kernel void bce_cost(const int cols, const int chunk, __global const float *zb
 		s += y[j] * fmax(-z, 0.0f) + (1.0f - y[j]) * fmax(z, 0.0f) + log1p_unit(exp(-fabs(z)));
 		right += (z > 0.0f) == (y[j] > 0.5f) ? 1.0f : 0.0f;
 	}
-	s = group_sum(s, scratch);
-	right = group_sum(right, scratch);
-	if (lid != 0)
-		return;
-	if (chunks == 1) {
-		out[0] = s / cols;
-		out[1] = right / cols;
-	} else {
-		part[2 * g] = s;
-		part[2 * g + 1] = right;
-	}
+	finish_cost_pair(s, right, cols, chunks, g, out, part, scratch);
 }
 
 // pair_finish adds the (sum, hits) pairs of the chunks of a cost kernel

@@ -84,15 +84,5 @@ __kernel void softmax_cost(const int rows, const int cols, const int chunk,
 		s += log(sum) - picked;
 		right += best == want ? 1.0f : 0.0f;
 	}
-	s = group_sum(s, scratch);
-	right = group_sum(right, scratch);
-	if (lid != 0)
-		return;
-	if (chunks == 1) {
-		out[0] = s / cols;
-		out[1] = right / cols;
-	} else {
-		part[2 * g] = s;
-		part[2 * g + 1] = right;
-	}
+	finish_cost_pair(s, right, cols, chunks, g, out, part, scratch);
 }
