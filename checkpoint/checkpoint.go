@@ -480,10 +480,11 @@ func parseModel(text []byte) (engine.Model, int, error) {
 	} else if tok != json.Delim('{') {
 		return m, 0, fmt.Errorf("the JSON text starts with %v, want an object {...}", tok)
 	}
-	var (
-		d    modelJSON
-		seen = map[string]bool{}
-	)
+	h := engine.DefaultHyper
+	d := modelJSON{Momentum: h.Momentum, Beta1: h.Beta1, Beta2: h.Beta2, Eps: h.Eps}
+	fields := map[string]any{"hidden": &d.Hidden, "output": &d.Output, "optimizer": &d.Optimizer,
+		"momentum": &d.Momentum, "beta1": &d.Beta1, "beta2": &d.Beta2, "eps": &d.Eps, "l2": &d.L2, "steps": &d.Steps}
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -498,27 +499,8 @@ func parseModel(text []byte) (engine.Model, int, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return m, 0, fmt.Errorf("key %q: not JSON: %w", key, err)
 		}
-		var dst any
-		switch key {
-		case "hidden":
-			dst = &d.Hidden
-		case "output":
-			dst = &d.Output
-		case "optimizer":
-			dst = &d.Optimizer
-		case "momentum":
-			dst = &d.Momentum
-		case "beta1":
-			dst = &d.Beta1
-		case "beta2":
-			dst = &d.Beta2
-		case "eps":
-			dst = &d.Eps
-		case "l2":
-			dst = &d.L2
-		case "steps":
-			dst = &d.Steps
-		default:
+		dst, ok := fields[key]
+		if !ok {
 			return m, 0, fmt.Errorf("unknown key %q (want hidden, output, optimizer, momentum, beta1, beta2, eps, l2, steps)", key)
 		}
 		if string(raw) == "null" {
@@ -549,15 +531,7 @@ func parseModel(text []byte) (engine.Model, int, error) {
 	if m.Optimizer, err = engine.ParseOptimizer(d.Optimizer); err != nil {
 		return m, 0, err
 	}
-	set := func(k string, dst *float64, v float64) {
-		if seen[k] {
-			*dst = v
-		}
-	}
-	set("momentum", &m.Hyper.Momentum, d.Momentum)
-	set("beta1", &m.Hyper.Beta1, d.Beta1)
-	set("beta2", &m.Hyper.Beta2, d.Beta2)
-	set("eps", &m.Hyper.Eps, d.Eps)
+	m.Hyper = engine.Hyper{Momentum: d.Momentum, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps}
 	m.L2 = d.L2
 	if d.Steps < 0 {
 		return m, 0, fmt.Errorf("steps %d, want 0 or more", d.Steps)
