@@ -25,37 +25,6 @@ import (
 // its in-process part on Oclgrind.
 const envOclgrindChild = "CLTRAIN_OCLGRIND_CHILD"
 
-// oclgrindReports are what Oclgrind's diagnostics on stderr contain: memory
-// errors ("Invalid read of size 4 at global memory address …", "Invalid
-// write …"), races ("Read-write data race at local memory address …"),
-// barrier divergence, uninitialised values ("Uninitialized value written
-// to …", "Controlflow depends on uninitialized value"), unaligned accesses,
-// API misuse ("Oclgrind - OpenCL runtime error detected", with
-// OCLGRIND_CHECK_API=1) and its own configuration errors ("Oclgrind: …").
-// Every diagnostic about a kernel also has a "Kernel: name" line.
-var oclgrindReports = []string{
-	"Invalid read", "Invalid write", "data race", "divergence", "Work-item finished without waiting",
-	"Uninitialized", "uninitialized", "Unaligned address", "exceeds static array size",
-	"Oclgrind - OpenCL runtime error", "Oclgrind: ", "FATAL ERROR", "Kernel: ",
-}
-
-// oclgrindReport returns the first Oclgrind diagnostic in out with the
-// lines that follow it (kernel, work-item, source line), or "".
-func oclgrindReport(out string) string {
-	lines := strings.Split(out, "\n")
-	for i, l := range lines {
-		for _, r := range oclgrindReports {
-			if strings.Contains(l, r) {
-				if r == "Kernel: " && i > 0 {
-					i-- // the report's first line comes before its kernel
-				}
-				return strings.Join(lines[i:min(i+8, len(lines))], "\n")
-			}
-		}
-	}
-	return ""
-}
-
 // oclgrindEnv returns the environment that makes Oclgrind the only OpenCL
 // device, with its API and race checks on, a fresh kernel cache shared by
 // the runs of one test, and extra. It skips the test when Oclgrind is not
@@ -80,7 +49,7 @@ func oclgrindRun(t *testing.T, env []string, limit time.Duration, name string, a
 	start := time.Now()
 	err := cmd.Run()
 	t.Logf("%s %s: %.1f s", filepath.Base(name), strings.Join(args, " "), time.Since(start).Seconds())
-	if r := oclgrindReport(stderr.String()); r != "" {
+	if r := cltest.OclgrindReport(stderr.String()); r != "" {
 		t.Errorf("%s %s: Oclgrind reports:\n%s", filepath.Base(name), strings.Join(args, " "), r)
 	}
 	if err != nil {
@@ -223,7 +192,7 @@ func TestOclgrind(t *testing.T) {
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
 			t.Logf("in-process runs (%s): %.1f s", child.mode, time.Since(start).Seconds())
-			if r := oclgrindReport(string(out)); r != "" {
+			if r := cltest.OclgrindReport(string(out)); r != "" {
 				t.Errorf("Oclgrind reports:\n%s", r)
 			}
 			if err != nil {

@@ -60,3 +60,35 @@ func Vendors(t testing.TB, libs ...string) []string {
 	}
 	return append(env, "OCL_ICD_VENDORS="+dir)
 }
+
+// oclgrindDiagnostics are what Oclgrind's diagnostics on stderr contain: memory
+// errors ("Invalid read of size 4 at global memory address …", "Invalid
+// write …"), races ("Read-write data race at local memory address …"),
+// barrier divergence, uninitialised values ("Uninitialized value written
+// to …", "Controlflow depends on uninitialized value"), unaligned accesses,
+// API misuse ("Oclgrind - OpenCL runtime error detected", with
+// OCLGRIND_CHECK_API=1) and its own configuration errors ("Oclgrind: …").
+// Every diagnostic about a kernel also has a "Kernel: name" line.
+var oclgrindDiagnostics = []string{
+	"Invalid read", "Invalid write", "data race", "divergence", "Work-item finished without waiting",
+	"Uninitialized", "uninitialized", "Unaligned address", "exceeds static array size",
+	"Oclgrind - OpenCL runtime error", "Oclgrind: ", "FATAL ERROR", "Kernel: ",
+}
+
+// OclgrindReport returns the first Oclgrind diagnostic in out (a child's
+// stderr) with the lines that follow it (kernel, work-item, source line),
+// or "" when there is none.
+func OclgrindReport(out string) string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		for _, r := range oclgrindDiagnostics {
+			if strings.Contains(l, r) {
+				if r == "Kernel: " && i > 0 {
+					i-- // the report's first line comes before its kernel
+				}
+				return strings.Join(lines[i:min(i+8, len(lines))], "\n")
+			}
+		}
+	}
+	return ""
+}
