@@ -204,22 +204,11 @@ func (o *Backend) upload(d *mat.Dense) (Mat, error) {
 	return m, m.Buf.Write(toF32(d))
 }
 
-// Supported lists the model kinds the OpenCL backend trains: every kind
-// package engine has.
-var Supported = struct {
-	Hidden     []engine.Activation
-	Outputs    []engine.Output
-	Optimizers []engine.Optimizer
-}{
-	Hidden:     []engine.Activation{engine.Tanh, engine.ReLU},
-	Outputs:    []engine.Output{engine.Sigmoid, engine.Softmax},
-	Optimizers: []engine.Optimizer{engine.SGD, engine.Momentum, engine.Adam},
-}
-
 // Load allocates every buffer of the run and copies the data, the
 // parameters and the optimizer's state (zeros when fresh) to the device.
 func (o *Backend) Load(m engine.Model, x, y *mat.Dense, p engine.Params) error {
-	if err := engine.CheckLoad("opencl backend", m, x, y, p, Supported.Hidden, Supported.Outputs, Supported.Optimizers); err != nil {
+	if err := engine.CheckLoad("opencl backend", m, x, y, p, []engine.Activation{engine.Tanh, engine.ReLU},
+		[]engine.Output{engine.Sigmoid, engine.Softmax}, []engine.Optimizer{engine.SGD, engine.Momentum, engine.Adam}); err != nil {
 		return err
 	}
 	o.free()

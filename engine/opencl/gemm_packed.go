@@ -118,9 +118,9 @@ func (o *Ops) Mutable(buf *device.Buffer) error {
 	return first
 }
 
-// PackedCopies returns how many packed copies of Immutable buffers the Ops
+// packedCopies returns how many packed copies of Immutable buffers the Ops
 // keeps, and their floats.
-func (o *Ops) PackedCopies() (copies, floats int) {
+func (o *Ops) packedCopies() (copies, floats int) {
 	for _, b := range o.packed {
 		copies++
 		floats += b.Len()

@@ -127,7 +127,7 @@ func TestImmutablePackedOnce(t *testing.T) {
 			}
 		}
 	}
-	if n, floats := o.PackedCopies(); n != 3 || floats < 3*nx*m {
+	if n, floats := o.packedCopies(); n != 3 || floats < 3*nx*m {
 		t.Errorf("%d packed copies of %d floats, want 3 of at least %d", n, floats, 3*nx*m)
 	}
 	// X's buffer read as a matrix of another shape (nx×250, its first
@@ -190,7 +190,7 @@ func TestImmutablePackedOnce(t *testing.T) {
 	if err := o.Mutable(x.Buf); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := o.PackedCopies(); n != 0 {
+	if n, _ := o.packedCopies(); n != 0 {
 		t.Errorf("%d packed copies after Mutable, want 0", n)
 	}
 	xv2 := rnd(nx * m)
@@ -221,7 +221,7 @@ func TestImmutablePackedOnce(t *testing.T) {
 	if err := o.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := o.PackedCopies(); n != 0 || o.immutable != nil {
+	if n, _ := o.packedCopies(); n != 0 || o.immutable != nil {
 		t.Errorf("%d packed copies and marks %v after Release", n, o.immutable)
 	}
 }
@@ -302,7 +302,7 @@ func TestFullBatchPackedX(t *testing.T) {
 				if err := b.Profile(false); err != nil {
 					t.Fatal(err)
 				}
-				if n, _ := b.ops.PackedCopies(); n != 2 {
+				if n, _ := b.ops.packedCopies(); n != 2 {
 					t.Errorf("%d packed copies of X, want 2", n)
 				}
 				// The steps at a learning rate of 0 moved Adam's moments:
@@ -310,7 +310,7 @@ func TestFullBatchPackedX(t *testing.T) {
 				if err := b.Load(k.model, x, y, p); err != nil {
 					t.Fatal(err)
 				}
-				if n, _ := b.ops.PackedCopies(); n != 0 {
+				if n, _ := b.ops.packedCopies(); n != 0 {
 					t.Errorf("%d packed copies after Load, want 0", n)
 				}
 				got := train(b)
@@ -331,7 +331,7 @@ func TestFullBatchPackedX(t *testing.T) {
 					t.Fatal(err)
 				}
 				unmarked := train(u)
-				if n, _ := u.ops.PackedCopies(); n != 0 {
+				if n, _ := u.ops.packedCopies(); n != 0 {
 					t.Errorf("%d packed copies of an unmarked X", n)
 				}
 				sameParams(t, "unmarked X", got.Params, unmarked.Params)
