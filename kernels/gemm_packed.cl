@@ -146,6 +146,31 @@ void pack_a(const int M, const int K, const float alpha,
 			}
 		}
 #endif
+#if TRANS_A && !ROWSUM
+	// op(A)'s rows are A's columns: each k copies RM consecutive floats
+	// (GemmUpdate, the one caller with row sums, never transposes A).
+	if (rows == RM)
+		for (; k < kb; k++) {
+			const __global float *src = A + (size_t)k * M + i0;
+			__global float *dst = out + k * RM;
+#if RM == 16
+			const float16 v = vload16(0, src);
+			vstore16(v, 0, dst);
+#elif RM == 12
+			const float8 v = vload8(0, src);
+			const float4 w = vload4(0, src + 8);
+			vstore8(v, 0, dst);
+			vstore4(w, 0, dst + 8);
+#elif RM == 8
+			const float8 v = vload8(0, src);
+			vstore8(v, 0, dst);
+#else
+#pragma unroll
+			for (int r = 0; r < RM; r++)
+				dst[r] = src[r];
+#endif
+		}
+#endif
 	for (; k < kb; k += 16) {
 		const int kn = min(16, kb - k);
 		float t[16][RM]; // t[kk][r] = op(A)[i0 + r, k + kk]

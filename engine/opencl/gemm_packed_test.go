@@ -224,3 +224,88 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 		check("gemm update b", read(bu), wantB)
 	}
 }
+
+// TestGemmPackedBlockings runs the packed GEMM with the row blocks besides
+// the default that the packing copies specialise (RM = 16 and 8 as whole
+// vectors, the others as scalar loops), NN, NT and TN, NaN-poisoned,
+// against a float64 product.
+func TestGemmPackedBlockings(t *testing.T) {
+	c := cltest.Context(t)
+	if c.Device.Type != device.CPU {
+		t.Skipf("skipping: the packed GEMM runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
+	}
+	const m, n, k = 37, 129, 257 // partial blocks and panels; K past 16·16
+	rng := rand.New(rand.NewPCG(17, 1))
+	rnd := func(size int) []float32 {
+		v := make([]float32, size)
+		for i := range v {
+			v[i] = float32(2*rng.Float64() - 1)
+		}
+		return v
+	}
+	for _, p := range []GemmParams{
+		{Kernel: GemmCPU, VW: 16, RM: 6, NV: 2}, // the copies' scalar loops
+		{Kernel: GemmCPU, VW: 16, RM: 8, NV: 2},
+		{Kernel: GemmCPU, VW: 16, RM: 16, NV: 1},
+	} {
+		o, err := NewOps(c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Release() })
+		for _, form := range [][2]bool{{false, false}, {false, true}, {true, false}} {
+			tA, tB := form[0], form[1]
+			name := fmt.Sprintf("VW%d RM%d NV%d tA=%v tB=%v", p.VW, p.RM, p.NV, tA, tB)
+			if err := p.checkCPU(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !usePacked(p.Resolve(c.Device), tA, tB, m, n, k) {
+				t.Fatalf("%s does not take the packed GEMM", name)
+			}
+			a, b := rnd(m*k), rnd(k*n) // op(A), op(B), row-major
+			want := make([]float64, m*n)
+			for i := range m {
+				for kk := range k {
+					for j := range n {
+						want[i*n+j] += float64(a[i*k+kk]) * float64(b[kk*n+j])
+					}
+				}
+			}
+			ar, ac, av := m, k, a
+			if tA {
+				ar, ac, av = k, m, transposed(a, m, k)
+			}
+			br, bc, bv := k, n, b
+			if tB {
+				br, bc, bv = n, k, transposed(b, k, n)
+			}
+			out := make([]float32, m*n)
+			for i := range out {
+				out[i] = float32(math.NaN())
+			}
+			cm := uploadMat(t, c, m, n, out)
+			if err := o.Gemm(tA, tB, 1, uploadMat(t, c, ar, ac, av), uploadMat(t, c, br, bc, bv), 0, cm); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var num, den float64
+			for i, g := range readMat(t, cm) {
+				d := float64(g) - want[i]
+				num, den = num+d*d, den+want[i]*want[i]
+			}
+			if rel := math.Sqrt(num / den); !(rel <= 2e-5) {
+				t.Errorf("%s: relative error %.3g > 2e-5", name, rel)
+			}
+		}
+	}
+}
+
+// transposed returns the cols×rows transpose of the row-major rows×cols v.
+func transposed(v []float32, rows, cols int) []float32 {
+	out := make([]float32, len(v))
+	for i := range rows {
+		for j := range cols {
+			out[j*rows+i] = v[i*cols+j]
+		}
+	}
+	return out
+}
