@@ -35,10 +35,15 @@ func TestUsePacked(t *testing.T) {
 // packedShapes are products the packed GEMM runs (checked): odd sizes, so
 // that the last row block and column panel are partial and K is no
 // multiple of the packing's 16; a K split into passes; K = 1.
-var packedShapes = [][3]int{{37, 129, 257}, {13, 45, 4099}, {300, 3500, 1}}
+var packedShapes = [][3]int{{37, 129, 257}, {13, 45, 4099}}
+
+// rank1Shapes are products with K = 1, which CPU devices run as
+// gemm_rank1: one element, rows shorter than a vector, rows cut into runs
+// of 4096 columns, and many rows of 3.
+var rank1Shapes = [][3]int{{1, 1, 1}, {300, 3500, 1}, {5, 8195, 1}, {4100, 3, 1}}
 
 // TestGemmPackedMatchesReference runs every Ops GEMM call on the packed
-// path, each transpose and epilogue, and compares with a float64 reference:
+// and rank-one paths, each transpose and epilogue, and compares with a float64 reference:
 // outputs are NaN-poisoned first (but where beta reads them), and GemmUpdate
 // accumulates into W and the biases.
 func TestGemmPackedMatchesReference(t *testing.T) {
@@ -69,11 +74,14 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 	}
 	mat := func(rows, cols int, v []float32) Mat { return uploadMat(t, c, rows, cols, v) }
 	read := func(m Mat) []float32 { return readMat(t, m) }
-	for _, s := range packedShapes {
+	for _, s := range append(packedShapes, rank1Shapes...) {
 		m, n, k := s[0], s[1], s[2]
 		for _, form := range [][2]bool{{false, false}, {false, true}, {true, false}} {
 			tA, tB := form[0], form[1]
-			if !usePacked(p, tA, tB, m, n, k) {
+			if k == 1 && !useRank1(gemmCall{}, k) {
+				t.Fatalf("%d×%d×%d does not take the rank-one GEMM", m, n, k)
+			}
+			if k > 1 && !usePacked(p, tA, tB, m, n, k) {
 				t.Fatalf("%d×%d×%d tA=%v tB=%v does not take the packed GEMM", m, n, k, tA, tB)
 			}
 		}

@@ -26,6 +26,7 @@ func trainCases(quick bool) []Case {
 	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {7, 13, 29}, {33, 65, 17}, {129, 127, 65}} {
 		cs = append(cs, gemmReLUCase(s.m, s.n, s.k), gemmReLUBackwardCase(s.m, s.n, s.k))
 	}
+	cs = append(cs, gemmReLUBackwardCase(257, 2053, 1))
 	type rc = struct{ r, c int }
 	shapes := []rc{{1, 1}, {2, 1}, {7, 13}, {3, 400}, {10, 1001}, {10, 8192}}
 	if !quick {

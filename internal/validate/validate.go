@@ -125,12 +125,13 @@ func Compare(got, want []float64) (rel, maxAbs float64) {
 }
 
 // Cases lists the validation runs: every kernel at 1×1, odd primes, sizes
-// just past tile multiples, the training shapes of the flower network, and a
-// GEMM with K ≥ 4096. quick drops the largest shapes.
+// just past tile multiples, the training shapes of the flower network, a
+// GEMM with K ≥ 4096, and products with K = 1 large enough to be cut into
+// several runs of rows and columns. quick drops the largest shapes.
 func Cases(quick bool) []Case {
 	var cs []Case
 	type mnk struct{ m, n, k int }
-	gemmShapes := []mnk{{1, 1, 1}, {7, 13, 29}, {33, 65, 17}, {129, 127, 65}, {4, 400, 2}, {1, 400, 4}, {4, 2, 400}, {4, 1, 400}, {31, 37, 4099}}
+	gemmShapes := []mnk{{1, 1, 1}, {7, 13, 29}, {33, 65, 17}, {129, 127, 65}, {4, 400, 2}, {1, 400, 4}, {4, 2, 400}, {4, 1, 400}, {31, 37, 4099}, {301, 2053, 1}}
 	if !quick {
 		gemmShapes = append(gemmShapes, mnk{257, 263, 511})
 	}
@@ -139,14 +140,14 @@ func Cases(quick bool) []Case {
 			cs = append(cs, gemmCase(s.m, s.n, s.k, t[0], t[1], 1, 0))
 		}
 	}
-	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1), gemmCase(17, 45, 2051, false, false, -0.5, 0.75))
+	cs = append(cs, gemmCase(33, 65, 17, false, false, -0.5, 0.75), gemmCase(7, 13, 29, true, true, 2, -1), gemmCase(17, 45, 2051, false, false, -0.5, 0.75), gemmCase(301, 2053, 1, true, false, -0.5, 0.75))
 	for _, s := range []mnk{{1, 1, 1}, {4, 400, 2}, {1, 400, 4}, {33, 65, 17}, {129, 127, 65}} {
 		cs = append(cs, gemmBiasCase(opencl.BiasTanh, s.m, s.n, s.k), gemmBiasCase(opencl.BiasSigmoid, s.m, s.n, s.k))
 	}
 	for _, s := range []mnk{{1, 1, 1}, {1, 400, 4}, {3, 129, 65}} {
 		cs = append(cs, sigmoidSubCase(s.m, s.n, s.k))
 	}
-	for _, s := range []mnk{{1, 1, 1}, {4, 400, 1}, {7, 13, 29}, {129, 127, 65}} {
+	for _, s := range []mnk{{1, 1, 1}, {4, 400, 1}, {7, 13, 29}, {129, 127, 65}, {257, 8195, 1}} {
 		cs = append(cs, tanhBackwardCase(s.m, s.n, s.k))
 	}
 	for _, s := range []mnk{{1, 1, 1}, {4, 2, 400}, {1, 4, 400}, {33, 65, 17}, {31, 37, 4099}} {
