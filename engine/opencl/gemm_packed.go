@@ -197,7 +197,7 @@ func (o *Ops) gemmPacked(g gemmCall, p GemmParams, m, n, k int, bias, aux *devic
 	if err != nil {
 		return err
 	}
-	gm, gn := min(defs["GM"], mb), min(defs["GN"], nb)
+	gm, gn := packedGroup(mb, nb, defs["GM"], defs["GN"], o.c.Device.ComputeUnits)
 	global := []int{ceilDiv(mb, gm) * gm, ceilDiv(nb, gn) * gn}
 	pass := k
 	if g.alpha != 0 && k > 2*packedSplitK {
@@ -252,4 +252,37 @@ func (o *Ops) packB(g gemmCall, defs map[string]int, n, k, nb int, bp *device.Bu
 func (p GemmParams) packedDefines() map[string]int {
 	r := p.withDefaults()
 	return map[string]int{"VW": r.VW, "RM": r.RM, "NV": r.NV, "GM": 8, "GN": 8}
+}
+
+// packedGroup returns the work-group (gm × gn work-items) the packed GEMM
+// runs a grid of mb row blocks × nb column panels in: the blocking's
+// gm0 × gn0 where that gives at least 8 work-groups per compute unit, so
+// that uneven edge groups even out among many. A smaller grid is cut into
+// equal groups instead, a whole number of them per unit, of 32 to 128
+// work-items and sides within 4× of each other (about as many as
+// gm0 × gn0 and with about as much reuse), the squarest such shape; when
+// there is none, gm0 × gn0 again. (dZ1·Xᵀ of 784-256-8192, 22 × 25: eight
+// groups of 8 × 8 and four smaller ones before, ten of 11 × 5 now, about a
+// fifth faster: docs/PERF.md.)
+func packedGroup(mb, nb, gm0, gn0, units int) (gm, gn int) {
+	gm, gn = min(gm0, mb), min(gn0, nb)
+	units = max(units, 1)
+	if ceilDiv(mb, gm)*ceilDiv(nb, gn) >= 8*units {
+		return gm, gn
+	}
+	best := 0.25
+	for a := 1; a <= mb; a++ {
+		for b := 1; b <= nb; b++ {
+			size := a * b
+			if mb%a != 0 || nb%b != 0 || size < 32 || size > 128 || (mb/a)*(nb/b)%units != 0 {
+				continue
+			}
+			// Squareness: 1 for a = b, smaller the more unequal.
+			sq := float64(min(a, b)) / float64(max(a, b))
+			if sq >= best {
+				best, gm, gn = sq, a, b
+			}
+		}
+	}
+	return gm, gn
 }

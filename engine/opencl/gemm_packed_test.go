@@ -34,8 +34,10 @@ func TestUsePacked(t *testing.T) {
 
 // packedShapes are products the packed GEMM runs (checked): odd sizes, so
 // that the last row block and column panel are partial and K is no
-// multiple of the packing's 16; a K split into passes; K = 1.
-var packedShapes = [][3]int{{37, 129, 257}, {13, 45, 4099}}
+// multiple of the packing's 16; a K split into passes; a grid of 22 × 25
+// work-items, which runs in equal groups of 11 × 5 on two compute units
+// (TestPackedGroup).
+var packedShapes = [][3]int{{37, 129, 257}, {13, 45, 4099}, {257, 785, 67}}
 
 // rank1Shapes are products with K = 1, which CPU devices run as
 // gemm_rank1: one element, rows shorter than a vector, rows cut into runs
@@ -316,4 +318,26 @@ func transposed(v []float32, rows, cols int) []float32 {
 		}
 	}
 	return out
+}
+
+// TestPackedGroup checks the packed GEMM's work-groups: the blocking's
+// 8 × 8 over large grids, equal groups over small ones.
+func TestPackedGroup(t *testing.T) {
+	for _, c := range []struct {
+		mb, nb, units int
+		gm, gn        int
+	}{
+		{86, 32, 2, 8, 8},  // 1024³: 44 groups
+		{22, 256, 2, 8, 8}, // W1·X of 784-256-8192: 96 groups
+		{22, 25, 2, 11, 5}, // dZ1·Xᵀ of 784-256-8192: 12 uneven groups → 10 equal ones
+		{22, 25, 1, 8, 8},  // one unit: 12 groups, nothing to balance
+		{22, 25, 4, 8, 8},  // 10 groups are not a whole number per unit: no equal cut
+		{7, 3, 2, 7, 3},    // one small group
+		{86, 32, 64, 8, 8}, // many units: only lopsided equal cuts, so the blocking's
+		{16, 16, 4, 8, 8},  // 4 groups of 8 × 8 are already equal, one per unit
+	} {
+		if gm, gn := packedGroup(c.mb, c.nb, 8, 8, c.units); gm != c.gm || gn != c.gn {
+			t.Errorf("packedGroup(%d, %d, 8, 8, %d) = %d × %d, want %d × %d", c.mb, c.nb, c.units, gm, gn, c.gm, c.gn)
+		}
+	}
 }
