@@ -298,12 +298,19 @@ __kernel void gemm_packed(const int M, const int N, const int K, const float alp
 	// C (the others).
 	const float carry = first ? (last || beta == 0.0f ? 0.0f : beta / alpha) : 1.0f;
 	const float betaLast = first ? beta : 0.0f;
-	const int rows = min(RM, M - i0);
-	for (int r = 0; r < rows; r++)
-		for (int v = 0; v < NV; v++) {
-			const int j = j0 + v * VW;
-			const int idx = (i0 + r) * N + j;
-			if (j + VW <= N) {
+	const int rows = min(RM, M - i0), cols = min(PCN, N - j0);
+	// Every acc[r][v] is named by constants (unrolled loops), so that the
+	// accumulators stay in registers through the k loop: a loop over the
+	// rows there are left acc indexed at run time, in memory, and the k loop
+	// loading and storing it once the epilogue was more than a few
+	// instructions (tanh, the sigmoid: docs/PERF.md). A block at the
+	// matrix's edge goes through a copy in private memory instead.
+	if (rows == RM && cols == PCN) {
+#pragma unroll
+		for (int r = 0; r < RM; r++)
+#pragma unroll
+			for (int v = 0; v < NV; v++) {
+				const int idx = (i0 + r) * N + j0 + v * VW;
 				floatP sum = acc[r][v];
 				if (carry != 0.0f)
 					sum = fma((floatP)(carry), vloadP(0, C + idx), sum);
@@ -311,18 +318,24 @@ __kernel void gemm_packed(const int M, const int N, const int K, const float alp
 					store(C, idx, i0 + r, sum, alpha, betaLast, bias, aux);
 				else
 					vstoreP(sum, 0, C + idx);
-			} else if (j < N) {
-				float out[VW];
-				vstoreP(acc[r][v], 0, out);
-				for (int c = 0; c < N - j; c++) {
-					float sum = out[c];
-					if (carry != 0.0f)
-						sum = fma(carry, C[idx + c], sum);
-					if (last)
-						store(C, idx + c, i0 + r, sum, alpha, betaLast, bias, aux);
-					else
-						C[idx + c] = sum;
-				}
 			}
+		return;
+	}
+	float edge[RM][PCN];
+#pragma unroll
+	for (int r = 0; r < RM; r++)
+#pragma unroll
+		for (int v = 0; v < NV; v++)
+			vstoreP(acc[r][v], 0, &edge[r][v * VW]);
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < cols; c++) {
+			const int idx = (i0 + r) * N + j0 + c;
+			float sum = edge[r][c];
+			if (carry != 0.0f)
+				sum = fma(carry, C[idx], sum);
+			if (last)
+				store(C, idx, i0 + r, sum, alpha, betaLast, bias, aux);
+			else
+				C[idx] = sum;
 		}
 }
