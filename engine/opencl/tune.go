@@ -403,7 +403,8 @@ const (
 
 // Tune chooses, per shape class of the cases, the configuration that runs
 // the class's cases fastest, and keeps the default (DefaultGemm) unless one
-// is clearly faster. Each configuration runs each case once to warm up,
+// is clearly faster. Cases no configuration changes (products with K = 1
+// on CPU devices, which run as gemm_rank1) are left out. Each configuration runs each case once to warm up,
 // then runs times; its time on a case is the median of the summed kernel
 // times of each run, every launch of the call counted (a GEMM split into K
 // passes, the update's row sums). A configuration replaces the default for
@@ -430,6 +431,11 @@ func Tune(c *device.Context, cases []TuneCase, runs int, progress func(TuneResul
 	for _, tc := range cases {
 		if tc.M < 1 || tc.N < 1 || tc.K < 1 {
 			return rep, fmt.Errorf("tune: case %s %s: sizes must be positive", tc.Op, tc.Shape())
+		}
+		if def.kernelFor(c.Device) == GemmCPU && tc.K == 1 && tc.op() != OpUpdate {
+			// gemm_rank1 (useRank1) whatever the configuration: timing
+			// it would only pick a winner by noise for its class.
+			continue
 		}
 		if _, ok := byClass[tc.Class()]; !ok {
 			order = append(order, tc.Class())

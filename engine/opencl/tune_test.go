@@ -393,6 +393,34 @@ func TestTuneKeepsTheDefault(t *testing.T) {
 	}
 }
 
+// TestTuneLeavesOutRank1 checks that the tuner times no configuration on
+// a CPU device's products with K = 1, which run as gemm_rank1 whatever the
+// configuration, so that their class gets no winner chosen by noise; the
+// update with K = 1 (row sums: the packed or dot form) is still tuned.
+func TestTuneLeavesOutRank1(t *testing.T) {
+	c := cltest.Context(t)
+	if c.Device.Type != device.CPU {
+		t.Skipf("skipping: gemm_rank1 runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
+	}
+	other := GemmParams{Kernel: GemmCPU, VW: 8, RM: 4, NV: 1, DR: 2, DC: 2}
+	cases := []TuneCase{
+		{Op: OpBackward, M: 300, N: 4096, K: 1, Step: "x", Candidates: []GemmParams{other}},
+		{Op: OpUpdate, M: 300, N: 20, K: 1, Step: "x", Candidates: []GemmParams{other}},
+	}
+	rep, err := Tune(c, cases, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Op == OpBackward {
+			t.Errorf("the rank-one backward product was timed: %+v", r)
+		}
+	}
+	if len(rep.Classes) != 1 || rep.Classes[0].Class != cases[1].Class() || len(rep.Results) < 2 {
+		t.Errorf("classes %+v, %d results: want the update's class alone, both configurations timed", rep.Classes, len(rep.Results))
+	}
+}
+
 // TestTrainingCases checks the GEMMs of a step of a one-hidden-layer
 // network, as Backend.Step runs them.
 func TestTrainingCases(t *testing.T) {
