@@ -2,6 +2,7 @@ package opencl_test
 
 import (
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,10 +16,7 @@ import (
 // gemmPeakShapes are the products of issue 13's GEMM goal: the square
 // sizes and the training products of the 784-256-8192 and 1024-4096-4096
 // steps (W1·X, dZ1·Xᵀ, W2ᵀ·dZ2), as transposes and M×N×K.
-var gemmPeakShapes = []struct {
-	form    string
-	m, n, k int
-}{
+var gemmPeakShapes = []benchShape{
 	{"NN", 1024, 1024, 1024}, {"NT", 1024, 1024, 1024}, {"TN", 1024, 1024, 1024},
 	{"NN", 2048, 2048, 2048}, {"NT", 2048, 2048, 2048}, {"TN", 2048, 2048, 2048},
 	{"NN", 256, 8192, 784}, {"NT", 256, 784, 8192}, {"TN", 256, 8192, 1},
@@ -33,14 +31,86 @@ var gemmPeakShapes = []struct {
 // before it (of-peak). On a shared machine only that ratio compares runs.
 // CLTRAIN_GEMM_SHAPES=NN:1024x1024x1024,… picks other shapes.
 func BenchmarkGemmPeak(b *testing.B) {
+	for _, s := range benchShapes(b) {
+		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
+			t := newBench(b)
+			t.ops.Profile(false)
+			x, y, z, gemm := gemmCall(t, s.form, s.m, s.n, s.k)
+			peak := newPeak(b, t.c)
+			timed := func() time.Duration {
+				start := time.Now()
+				gemm(x, y, z)
+				return time.Since(start)
+			}
+			timed()
+			var rates, ratios []float64
+			for b.Loop() {
+				p := peak()
+				r := gemmFlops(s.m, s.n, s.k) / timed().Seconds() / 1e9
+				rates, ratios = append(rates, r), append(ratios, r/p)
+			}
+			b.ReportMetric(median(rates), "GFLOP/s")
+			b.ReportMetric(median(ratios), "of-peak")
+		})
+	}
+}
+
+// BenchmarkGemmLaunches times each GEMM of gemmPeakShapes (or
+// CLTRAIN_GEMM_SHAPES) and reports, as medians over the runs, the wall
+// time of the call (wall-ms, every launch waited for), the device time of
+// each kernel it launched (ms-pack_a, ms-gemm_packed, …: where the call's
+// time goes) and the wall time left between and around them (ms-gaps).
+func BenchmarkGemmLaunches(b *testing.B) {
+	for _, s := range benchShapes(b) {
+		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
+			t := newBench(b)
+			x, y, z, gemm := gemmCall(t, s.form, s.m, s.n, s.k)
+			gemm(x, y, z)
+			t.ops.DropEvents()
+			var walls, gaps []float64
+			kernels := map[string][]float64{}
+			for b.Loop() {
+				start := time.Now()
+				gemm(x, y, z)
+				wall := time.Since(start).Seconds() * 1e3
+				stats, err := t.ops.KernelTimes()
+				if err != nil {
+					b.Fatal(err)
+				}
+				gap := wall
+				for _, k := range stats {
+					ms := k.Time.Seconds() * 1e3
+					kernels[k.Kernel] = append(kernels[k.Kernel], ms)
+					gap -= ms
+				}
+				walls, gaps = append(walls, wall), append(gaps, gap)
+			}
+			b.ReportMetric(median(walls), "wall-ms")
+			b.ReportMetric(median(gaps), "ms-gaps")
+			for name, v := range kernels {
+				b.ReportMetric(median(v), "ms-"+name)
+			}
+		})
+	}
+}
+
+// benchShape is one GEMM of the benchmarks: its transposes and M×N×K.
+type benchShape struct {
+	form    string
+	m, n, k int
+}
+
+// benchShapes returns gemmPeakShapes, or the shapes CLTRAIN_GEMM_SHAPES
+// names (FORM:MxNxK,…).
+func benchShapes(b *testing.B) []benchShape {
 	shapes := gemmPeakShapes
 	if env := os.Getenv("CLTRAIN_GEMM_SHAPES"); env != "" {
-		shapes = shapes[:0:0]
+		shapes = nil
 		for _, s := range strings.Split(env, ",") {
 			form, dims, _ := strings.Cut(s, ":")
 			d := strings.Split(dims, "x")
-			if len(d) != 3 {
-				b.Fatalf("CLTRAIN_GEMM_SHAPES entry %q: want FORM:MxNxK", s)
+			if len(d) != 3 || !slices.Contains([]string{"NN", "NT", "TN"}, form) {
+				b.Fatalf("CLTRAIN_GEMM_SHAPES entry %q: want FORM:MxNxK, FORM one of NN, NT, TN", s)
 			}
 			var v [3]int
 			for i := range d {
@@ -50,47 +120,32 @@ func BenchmarkGemmPeak(b *testing.B) {
 				}
 				v[i] = n
 			}
-			shapes = append(shapes, struct {
-				form    string
-				m, n, k int
-			}{form, v[0], v[1], v[2]})
+			shapes = append(shapes, benchShape{form, v[0], v[1], v[2]})
 		}
 	}
-	for _, s := range shapes {
-		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
-			t := newBench(b)
-			t.ops.Profile(false)
-			tA, tB := s.form[0] == 'T', s.form[1] == 'T'
-			ar, ac := s.m, s.k
-			if tA {
-				ar, ac = ac, ar
-			}
-			br, bc := s.k, s.n
-			if tB {
-				br, bc = bc, br
-			}
-			x, y, z := t.mat(ar, ac, false), t.mat(br, bc, false), t.mat(s.m, s.n, false)
-			gemm := func() time.Duration {
-				start := time.Now()
-				if err := t.ops.Gemm(tA, tB, 1, x, y, 0, z); err != nil {
-					b.Fatal(err)
-				}
-				if err := t.c.Finish(); err != nil {
-					b.Fatal(err)
-				}
-				return time.Since(start)
-			}
-			peak := newPeak(b, t.c)
-			gemm()
-			var rates, ratios []float64
-			for b.Loop() {
-				p := peak()
-				r := gemmFlops(s.m, s.n, s.k) / gemm().Seconds() / 1e9
-				rates, ratios = append(rates, r), append(ratios, r/p)
-			}
-			b.ReportMetric(median(rates), "GFLOP/s")
-			b.ReportMetric(median(ratios), "of-peak")
-		})
+	return shapes
+}
+
+// gemmCall returns device operands of an M×N×K product in the transposes
+// form names, random in [−1, 1), and a function that runs op(A)·op(B) into
+// C on them and waits for it.
+func gemmCall(t *bench, form string, m, n, k int) (x, y, z opencl.Mat, gemm func(x, y, z opencl.Mat)) {
+	tA, tB := form[0] == 'T', form[1] == 'T'
+	ar, ac := m, k
+	if tA {
+		ar, ac = ac, ar
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = bc, br
+	}
+	return t.mat(ar, ac, false), t.mat(br, bc, false), t.mat(m, n, false), func(x, y, z opencl.Mat) {
+		if err := t.ops.Gemm(tA, tB, 1, x, y, 0, z); err != nil {
+			t.b.Fatal(err)
+		}
+		if err := t.c.Finish(); err != nil {
+			t.b.Fatal(err)
+		}
 	}
 }
 
