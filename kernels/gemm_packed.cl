@@ -298,13 +298,16 @@ __kernel void gemm_packed(const int M, const int N, const int K, const float alp
 	// C (the others).
 	const float carry = first ? (last || beta == 0.0f ? 0.0f : beta / alpha) : 1.0f;
 	const float betaLast = first ? beta : 0.0f;
+#if EPILOGUE == 1 || EPILOGUE == 2 || EPILOGUE == 4
+	// The epilogues with tanh or the sigmoid name every acc[r][v] by
+	// constants (unrolled loops), so that the accumulators stay in
+	// registers through the k loop: under a loop over the rows there are,
+	// too long to unroll with these epilogues, acc was indexed at run time,
+	// in memory, and the k loop loaded and stored it (docs/PERF.md). A block
+	// at the matrix's edge goes through a copy in private memory instead.
+	// The short epilogues keep the plain loop, which LLVM unrolls itself
+	// and which compiles in a fraction of the time.
 	const int rows = min(RM, M - i0), cols = min(PCN, N - j0);
-	// Every acc[r][v] is named by constants (unrolled loops), so that the
-	// accumulators stay in registers through the k loop: a loop over the
-	// rows there are left acc indexed at run time, in memory, and the k loop
-	// loading and storing it once the epilogue was more than a few
-	// instructions (tanh, the sigmoid: docs/PERF.md). A block at the
-	// matrix's edge goes through a copy in private memory instead.
 	if (rows == RM && cols == PCN) {
 #pragma unroll
 		for (int r = 0; r < RM; r++)
@@ -338,4 +341,33 @@ __kernel void gemm_packed(const int M, const int N, const int K, const float alp
 			else
 				C[idx] = sum;
 		}
+#else
+	const int rows = min(RM, M - i0);
+	for (int r = 0; r < rows; r++)
+		for (int v = 0; v < NV; v++) {
+			const int j = j0 + v * VW;
+			const int idx = (i0 + r) * N + j;
+			if (j + VW <= N) {
+				floatP sum = acc[r][v];
+				if (carry != 0.0f)
+					sum = fma((floatP)(carry), vloadP(0, C + idx), sum);
+				if (last)
+					store(C, idx, i0 + r, sum, alpha, betaLast, bias, aux);
+				else
+					vstoreP(sum, 0, C + idx);
+			} else if (j < N) {
+				float out[VW];
+				vstoreP(acc[r][v], 0, out);
+				for (int c = 0; c < N - j; c++) {
+					float sum = out[c];
+					if (carry != 0.0f)
+						sum = fma(carry, C[idx + c], sum);
+					if (last)
+						store(C, idx + c, i0 + r, sum, alpha, betaLast, bias, aux);
+					else
+						C[idx + c] = sum;
+				}
+			}
+		}
+#endif
 }
