@@ -49,10 +49,7 @@ var rank1Shapes = [][3]int{{1, 1, 1}, {300, 3500, 1}, {5, 8195, 1}, {4100, 3, 1}
 // outputs are NaN-poisoned first (but where beta reads them), and GemmUpdate
 // accumulates into W and the biases.
 func TestGemmPackedMatchesReference(t *testing.T) {
-	c := cltest.Context(t)
-	if c.Device.Type != device.CPU {
-		t.Skipf("skipping: the packed GEMM runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
-	}
+	c := cpuContext(t)
 	o, err := NewOps(c, DefaultGemm)
 	if err != nil {
 		t.Fatal(err)
@@ -60,27 +57,14 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 	t.Cleanup(func() { o.Release() })
 	p := DefaultGemm.Resolve(c.Device)
 	rng := rand.New(rand.NewPCG(13, 1))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(2*rng.Float64() - 1)
-		}
-		return v
-	}
-	nan := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(math.NaN())
-		}
-		return v
-	}
+	rnd := func(n int) []float32 { return uniform(rng, n) }
 	mat := func(rows, cols int, v []float32) Mat { return uploadMat(t, c, rows, cols, v) }
 	read := func(m Mat) []float32 { return readMat(t, m) }
 	for _, s := range append(packedShapes, rank1Shapes...) {
 		m, n, k := s[0], s[1], s[2]
 		for _, form := range [][2]bool{{false, false}, {false, true}, {true, false}} {
 			tA, tB := form[0], form[1]
-			if k == 1 && !useRank1(gemmCall{}, k) {
+			if k == 1 && !useRank1(k, false) {
 				t.Fatalf("%d×%d×%d does not take the rank-one GEMM", m, n, k)
 			}
 			if k > 1 && !usePacked(p, tA, tB, m, n, k) {
@@ -148,7 +132,7 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 				want[i] = -0.5*ab[i] + 0.75*float64(c0[i])
 			}
 			check("gemm "+form.name+" α=-0.5 β=0.75", read(cm), want)
-			cz := mat(m, n, nan(m*n))
+			cz := mat(m, n, poisoned(m*n))
 			if err := o.Gemm(form.tA, form.tB, 2, a, b, 0, cz); err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +148,7 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 			ep Epilogue
 			f  func(x float64) float64
 		}{{BiasTanh, math.Tanh}, {BiasSigmoid, sig}, {BiasReLU, func(x float64) float64 { return max(x, 0) }}} {
-			cz := mat(m, n, nan(m*n))
+			cz := mat(m, n, poisoned(m*n))
 			if err := o.GemmBias(ep.ep, a, b, bm.Buf, cz); err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +162,7 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 		for i := range y {
 			y[i] = float32(rng.IntN(2))
 		}
-		cz := mat(m, n, nan(m*n))
+		cz := mat(m, n, poisoned(m*n))
 		if err := o.GemmSigmoidSub(a, b, bm.Buf, mat(m, n, y), cz); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +186,7 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 				return 0
 			}},
 		} {
-			cz := mat(m, n, nan(m*n))
+			cz := mat(m, n, poisoned(m*n))
 			if err := bw.call(w, b, mat(m, n, act), cz); err != nil {
 				t.Fatal(err)
 			}
@@ -240,19 +224,9 @@ func TestGemmPackedMatchesReference(t *testing.T) {
 // vectors, the others as scalar loops), NN, NT and TN, NaN-poisoned,
 // against a float64 product.
 func TestGemmPackedBlockings(t *testing.T) {
-	c := cltest.Context(t)
-	if c.Device.Type != device.CPU {
-		t.Skipf("skipping: the packed GEMM runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
-	}
+	c := cpuContext(t)
 	const m, n, k = 37, 129, 257 // partial blocks and panels; K past 16·16
 	rng := rand.New(rand.NewPCG(17, 1))
-	rnd := func(size int) []float32 {
-		v := make([]float32, size)
-		for i := range v {
-			v[i] = float32(2*rng.Float64() - 1)
-		}
-		return v
-	}
 	for _, p := range []GemmParams{
 		{Kernel: GemmCPU, VW: 16, RM: 6, NV: 2}, // the copies' scalar loops
 		{Kernel: GemmCPU, VW: 16, RM: 8, NV: 2},
@@ -272,7 +246,7 @@ func TestGemmPackedBlockings(t *testing.T) {
 			if !usePacked(p.Resolve(c.Device), tA, tB, m, n, k) {
 				t.Fatalf("%s does not take the packed GEMM", name)
 			}
-			a, b := rnd(m*k), rnd(k*n) // op(A), op(B), row-major
+			a, b := uniform(rng, m*k), uniform(rng, k*n) // op(A), op(B), row-major
 			want := make([]float64, m*n)
 			for i := range m {
 				for kk := range k {
@@ -289,11 +263,7 @@ func TestGemmPackedBlockings(t *testing.T) {
 			if tB {
 				br, bc, bv = n, k, transposed(b, k, n)
 			}
-			out := make([]float32, m*n)
-			for i := range out {
-				out[i] = float32(math.NaN())
-			}
-			cm := uploadMat(t, c, m, n, out)
+			cm := uploadMat(t, c, m, n, poisoned(m*n))
 			if err := o.Gemm(tA, tB, 1, uploadMat(t, c, ar, ac, av), uploadMat(t, c, br, bc, bv), 0, cm); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -340,4 +310,33 @@ func TestPackedGroup(t *testing.T) {
 			t.Errorf("packedGroup(%d, %d, 8, 8, %d) = %d × %d, want %d × %d", c.mb, c.nb, c.units, gm, gn, c.gm, c.gn)
 		}
 	}
+}
+
+// cpuContext returns the test device's context, skipping the test where
+// the device is no CPU: the packed GEMM and gemm_rank1 run on CPU devices.
+func cpuContext(t *testing.T) *device.Context {
+	t.Helper()
+	c := cltest.Context(t)
+	if c.Device.Type != device.CPU {
+		t.Skipf("skipping: the packed GEMM and gemm_rank1 run on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
+	}
+	return c
+}
+
+// uniform returns n values drawn from rng, uniform in [−1, 1).
+func uniform(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(2*rng.Float64() - 1)
+	}
+	return v
+}
+
+// poisoned returns n NaNs, an output's values before a kernel writes it.
+func poisoned(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(math.NaN())
+	}
+	return v
 }

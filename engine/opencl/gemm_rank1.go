@@ -10,10 +10,10 @@ import (
 // enough that PoCL's cost of starting a work-group is small beside it.
 const rank1Bytes = 64 << 10
 
-// useRank1 reports whether the CPU device runs the product in the rank-one
-// form (kernels/gemm_rank1.cl): K = 1, without row sums (GemmUpdate's bias
-// step, which only the NT forms have).
-func useRank1(g gemmCall, k int) bool { return k == 1 && g.rowsum == nil }
+// useRank1 reports whether the CPU device runs a product with inner size
+// k in the rank-one form (kernels/gemm_rank1.cl): K = 1, without row sums
+// (GemmUpdate's bias step, which the form does not compute).
+func useRank1(k int, rowsums bool) bool { return k == 1 && !rowsums }
 
 // planRank1 returns the rows and columns of C one work-item of gemm_rank1
 // writes for an m×n product on a device of units compute units: whole rows

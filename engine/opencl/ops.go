@@ -420,7 +420,7 @@ func (o *Ops) runGemm(g gemmCall) error {
 		aux = g.c.Buf
 	}
 	p := o.paramsFor(g.tA, g.tB, m, n, k)
-	if p.kernelFor(o.c.Device) == GemmCPU && useRank1(g, k) {
+	if p.kernelFor(o.c.Device) == GemmCPU && useRank1(k, g.rowsum != nil) {
 		return o.gemmRank1(g, m, n, bias, aux)
 	}
 	if p.kernelFor(o.c.Device) == GemmCPU && usePacked(p, g.tA, g.tB, m, n, k) {

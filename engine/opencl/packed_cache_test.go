@@ -39,10 +39,7 @@ func launchCounts(t *testing.T, o *Ops) map[string]int {
 // sums (GemmUpdate) runs at every call even on a marked A; Mutable frees
 // the copies, and the buffer's new values are packed after it.
 func TestImmutablePackedOnce(t *testing.T) {
-	c := cltest.Context(t)
-	if c.Device.Type != device.CPU {
-		t.Skipf("skipping: the packed GEMM runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
-	}
+	c := cpuContext(t)
 	o, err := NewOps(c, DefaultGemm)
 	if err != nil {
 		t.Fatal(err)
@@ -51,13 +48,7 @@ func TestImmutablePackedOnce(t *testing.T) {
 	o.Profile(true)
 	p := DefaultGemm.Resolve(c.Device)
 	rng := rand.New(rand.NewPCG(13, 2))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(2*rng.Float64() - 1)
-		}
-		return v
-	}
+	rnd := func(n int) []float32 { return uniform(rng, n) }
 	newMat := func(rows, cols int, v []float32) Mat {
 		if v == nil {
 			v = rnd(rows * cols)

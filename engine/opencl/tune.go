@@ -432,9 +432,9 @@ func Tune(c *device.Context, cases []TuneCase, runs int, progress func(TuneResul
 		if tc.M < 1 || tc.N < 1 || tc.K < 1 {
 			return rep, fmt.Errorf("tune: case %s %s: sizes must be positive", tc.Op, tc.Shape())
 		}
-		if def.kernelFor(c.Device) == GemmCPU && tc.K == 1 && tc.op() != OpUpdate {
-			// gemm_rank1 (useRank1) whatever the configuration: timing
-			// it would only pick a winner by noise for its class.
+		if def.kernelFor(c.Device) == GemmCPU && useRank1(tc.K, tc.op() == OpUpdate) {
+			// gemm_rank1 whatever the configuration: timing it would
+			// only pick a winner by noise for its class.
 			continue
 		}
 		if _, ok := byClass[tc.Class()]; !ok {

@@ -398,10 +398,7 @@ func TestTuneKeepsTheDefault(t *testing.T) {
 // configuration, so that their class gets no winner chosen by noise; the
 // update with K = 1 (row sums: the packed or dot form) is still tuned.
 func TestTuneLeavesOutRank1(t *testing.T) {
-	c := cltest.Context(t)
-	if c.Device.Type != device.CPU {
-		t.Skipf("skipping: gemm_rank1 runs on CPU devices, %s is %s", c.Device.Name, c.Device.Type)
-	}
+	c := cpuContext(t)
 	other := GemmParams{Kernel: GemmCPU, VW: 8, RM: 4, NV: 1, DR: 2, DC: 2}
 	cases := []TuneCase{
 		{Op: OpBackward, M: 300, N: 4096, K: 1, Step: "x", Candidates: []GemmParams{other}},
