@@ -35,11 +35,11 @@ func BenchmarkGemmPeak(b *testing.B) {
 		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
 			t := newBench(b)
 			t.ops.Profile(false)
-			x, y, z, gemm := gemmCall(t, s.form, s.m, s.n, s.k)
+			gemm := gemmCall(t, s.form, s.m, s.n, s.k)
 			peak := newPeak(b, t.c)
 			timed := func() time.Duration {
 				start := time.Now()
-				gemm(x, y, z)
+				gemm()
 				return time.Since(start)
 			}
 			timed()
@@ -64,14 +64,14 @@ func BenchmarkGemmLaunches(b *testing.B) {
 	for _, s := range benchShapes(b) {
 		b.Run("opencl/"+s.form+"/"+shape(s.m, s.n, s.k), func(b *testing.B) {
 			t := newBench(b)
-			x, y, z, gemm := gemmCall(t, s.form, s.m, s.n, s.k)
-			gemm(x, y, z)
+			gemm := gemmCall(t, s.form, s.m, s.n, s.k)
+			gemm()
 			t.ops.DropEvents()
 			var walls, gaps []float64
 			kernels := map[string][]float64{}
 			for b.Loop() {
 				start := time.Now()
-				gemm(x, y, z)
+				gemm()
 				wall := time.Since(start).Seconds() * 1e3
 				stats, err := t.ops.KernelTimes()
 				if err != nil {
@@ -126,10 +126,10 @@ func benchShapes(b *testing.B) []benchShape {
 	return shapes
 }
 
-// gemmCall returns device operands of an M×N×K product in the transposes
-// form names, random in [−1, 1), and a function that runs op(A)·op(B) into
-// C on them and waits for it.
-func gemmCall(t *bench, form string, m, n, k int) (x, y, z opencl.Mat, gemm func(x, y, z opencl.Mat)) {
+// gemmCall makes device operands of an M×N×K product in the transposes
+// form names, random in [−1, 1), and returns a function that runs
+// op(A)·op(B) into C on them and waits for it.
+func gemmCall(t *bench, form string, m, n, k int) func() {
 	tA, tB := form[0] == 'T', form[1] == 'T'
 	ar, ac := m, k
 	if tA {
@@ -139,7 +139,8 @@ func gemmCall(t *bench, form string, m, n, k int) (x, y, z opencl.Mat, gemm func
 	if tB {
 		br, bc = bc, br
 	}
-	return t.mat(ar, ac, false), t.mat(br, bc, false), t.mat(m, n, false), func(x, y, z opencl.Mat) {
+	x, y, z := t.mat(ar, ac, false), t.mat(br, bc, false), t.mat(m, n, false)
+	return func() {
 		if err := t.ops.Gemm(tA, tB, 1, x, y, 0, z); err != nil {
 			t.b.Fatal(err)
 		}
