@@ -17,11 +17,14 @@
 #define RVEC(n) RVEC_(n)
 #define RLOAD_(n) vload##n
 #define RLOAD(n) RLOAD_(n)
-#define RCONV_(n) convert_float##n
-#define RCONV(n) RCONV_(n)
+#define RAS_FLOAT_(n) as_float##n
+#define RAS_FLOAT(n) RAS_FLOAT_(n)
+#define RAS_INT_(n) as_int##n
+#define RAS_INT(n) RAS_INT_(n)
 typedef RVEC(RVW) rvec;
 #define rload RLOAD(RVW)
-#define rconv RCONV(RVW)
+#define ras_float RAS_FLOAT(RVW)
+#define ras_int RAS_INT(RVW)
 
 // rsum returns the sum of a vector's lanes, pairwise.
 inline float rsum(rvec v) {
@@ -107,14 +110,46 @@ __kernel void row_sums_finish(const int rows, const int chunks, const float scal
 DEFINE_LOG1P_UNIT(float)
 DEFINE_LOG1P_UNIT(rvec)
 
+// exp_neg returns e^−u for u ≥ 0 in float32 to within 3e-7 relative (5 ulp;
+// OpenCL allows exp 3): u = n·ln2 − s with n = u/ln2 rounded to an integer,
+// e^s on |s| ≤ ln2/2 by Horner's rule on Cephes' expf polynomial, and 2^−n
+// written into the exponent bits. One float for ln2 costs the 2 ulp above
+// the two-part reduction only where e^−u is tiny. n is rounded by adding
+// 1.5·2^23, which leaves it in the low mantissa bits of t (PoCL's rint is a
+// long software sequence); (127 − bits of t) << 23 is then 2^−n, the high
+// bits of t shifting out. u is clamped at 87, e^−87 ≈ 1.6e-38, so n ≤ 126
+// keeps the scale a normal float; anything smaller stands for the same
+// nothing in a sum of costs. Fourteen vector operations where PoCL's exp,
+// with its range checks and two-step scaling, takes about twenty-five.
+#define DEFINE_EXP_NEG(T, AS_T, AS_I)                                         \
+	inline T __attribute__((overloadable)) exp_neg(T u) {                      \
+		u = fmin(u, 87.0f);                                                      \
+		const T t = fma(u, 1.44269504f, 12582912.0f);                            \
+		const T n = t - 12582912.0f;                                             \
+		const T s = fma(n, 0.69314718f, -u);                                     \
+		T p = (T)(1.9875691500e-4f);                                             \
+		p = fma(p, s, 1.3981999507e-3f);                                         \
+		p = fma(p, s, 8.3334519073e-3f);                                         \
+		p = fma(p, s, 4.1665795894e-2f);                                         \
+		p = fma(p, s, 1.6666665459e-1f);                                         \
+		p = fma(p, s, 5.0000001201e-1f);                                         \
+		p = fma(p, s, 1.0f);                                                     \
+		p = fma(p, s, 1.0f);                                                     \
+		return p * AS_T((127 - AS_I(t)) << 23);                                  \
+	}
+DEFINE_EXP_NEG(float, as_float, as_int)
+DEFINE_EXP_NEG(rvec, ras_float, ras_int)
+
 // bce_cost: out[0] = (1/cols)·Σ_j [y·softplus(−z) + (1−y)·softplus(z)] with
 // z = zb[j] + bias[0], the binary cross-entropy from the logits of a 1×cols
 // output, finite however far z saturates the sigmoid; out[1] = the fraction
-// of examples where (z > 0) == (y > 0.5), the accuracy. softplus(±z) =
-// max(±z, 0) + log1p(e^−|z|) shares its one exp and log1p between the two
-// terms. Launched over chunks work-groups as row_sums is; with several it
-// writes the pair (sum, right) of chunk g to part[2g], part[2g + 1] and
-// pair_finish completes it.
+// of examples where (z > 0) == (y > 0.5), the accuracy. With softplus(±z) =
+// max(±z, 0) + log1p(e^−|z|) the sum is max(z, 0) − y·z + log1p(e^−|z|):
+// one exp and one log1p per example, each example's term formed before it
+// is summed, so a fitted model's small loss does not cancel out of large
+// sums of max(z, 0) and y·z. Launched over chunks work-groups as row_sums
+// is; with several it writes the pair (sum, right) of chunk g to part[2g],
+// part[2g + 1] and pair_finish completes it.
 __kernel void bce_cost(const int cols, const int chunk, __global const float *zb,
                        __global const float *bias, __global const float *y,
                        __global float *out, __global float *part, __local float *scratch) {
@@ -127,15 +162,13 @@ __kernel void bce_cost(const int cols, const int chunk, __global const float *zb
 	for (int v = lid; v < nv; v += wg) {
 		const rvec z = rload(0, zb + c0 + v * RVW) + b;
 		const rvec yv = rload(0, y + c0 + v * RVW);
-		const rvec l = log1p_unit(exp(-fabs(z)));
-		acc += yv * fmax(-z, 0.0f) + (1.0f - yv) * fmax(z, 0.0f) + l;
-		// Vector comparisons give −1 for true.
-		hits -= rconv((z > 0.0f) == (yv > 0.5f));
+		acc += fma(-yv, z, fmax(z, 0.0f)) + log1p_unit(exp_neg(fabs(z)));
+		hits = select(hits, hits + 1.0f, (z > 0.0f) == (yv > 0.5f));
 	}
 	float s = rsum(acc), right = rsum(hits);
 	for (int j = c0 + nv * RVW + lid; j < c1; j += wg) {
 		const float z = zb[j] + b;
-		s += y[j] * fmax(-z, 0.0f) + (1.0f - y[j]) * fmax(z, 0.0f) + log1p_unit(exp(-fabs(z)));
+		s += fma(-y[j], z, fmax(z, 0.0f)) + log1p_unit(exp_neg(fabs(z)));
 		right += (z > 0.0f) == (y[j] > 0.5f) ? 1.0f : 0.0f;
 	}
 	finish_cost_pair(s, right, cols, chunks, g, out, part, scratch);

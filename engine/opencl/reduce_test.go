@@ -172,3 +172,55 @@ func TestRowSumsBeta(t *testing.T) {
 		}
 	}
 }
+
+// TestCostPerExample checks bce_cost's exp and log1p one example at a time:
+// with the label on the logit's side, an example's loss is log1p(e^−|z|)
+// alone, which must be within 5e-7 relative of float64's (the kernel's exp
+// is 5 ulp at worst, its log1p 3), for |z| across float32's range of e^−|z|
+// and past the clamp at 87. Each |z| runs as 1×1 (the scalar tail) and as
+// 1×16 (one vector, whose sixteen equal lanes sum exactly).
+func TestCostPerExample(t *testing.T) {
+	c := cltest.Context(t)
+	o, err := NewOps(c, DefaultGemm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Release()
+	bias, out := upload(t, c, []float32{0}), upload(t, c, make([]float32, 2))
+	for i := range 240 {
+		u := float32(i) * 0.43 // 0 … 102.8, not on a grid of ln2
+		want := math.Log1p(math.Exp(-float64(u)))
+		for _, m := range []int{1, 16} {
+			z, y := make([]float32, m), make([]float32, m)
+			for j := range z {
+				// Alternate the side: y = 1 for z > 0, y = 0 for z < 0.
+				if i%2 == 0 {
+					z[j], y[j] = u, 1
+				} else {
+					z[j] = -u
+				}
+			}
+			if err := out.Buf.Write([]float32{float32(math.NaN()), float32(math.NaN())}); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Cost(upload(t, c, z), bias.Buf, upload(t, c, y), out.Buf); err != nil {
+				t.Fatal(err)
+			}
+			got := readMat(t, out)
+			ok := math.Abs(float64(got[0])-want) <= 5e-7*want
+			if u > 87 { // clamped: e^−87 stands for anything smaller
+				ok = got[0] >= 0 && float64(got[0]) <= 1.7e-38
+			}
+			if !ok {
+				t.Errorf("1×%d, z = %g, y = %g: loss %g, want %g (relative error %.2g)", m, z[0], y[0], got[0], want, math.Abs(float64(got[0])-want)/want)
+			}
+			right := float32(1)
+			if z[0] == 0 && y[0] == 1 {
+				right = 0 // the prediction is z > 0
+			}
+			if got[1] != right {
+				t.Errorf("1×%d, z = %g, y = %g: accuracy %g, want %g", m, z[0], y[0], got[1], right)
+			}
+		}
+	}
+}

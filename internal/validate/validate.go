@@ -170,15 +170,18 @@ func Cases(quick bool) []Case {
 		)
 		cs = append(cs, gatherTCases(s.r, s.c)...)
 		if s.r == 1 {
-			cs = append(cs, costCase(s.c, 1), costCase(s.c, 40))
+			cs = append(cs, costCase(s.c, 1, false), costCase(s.c, 40, false))
 		}
 	}
 	if !quick {
-		cs = append(cs, costCase(100003, 1))
+		cs = append(cs, costCase(100003, 1, false))
 	}
 	// Short wide inputs, cut into many work-groups per row whose partial
 	// sums a second launch adds.
-	cs = append(cs, rowSumsCase(1, 1<<20+3), rowSumsCase(4, 262147), rowSumsCase(5, 65537), costCase(1<<20+5, 1), costCase(65539, 40))
+	cs = append(cs, rowSumsCase(1, 1<<20+3), rowSumsCase(4, 262147), rowSumsCase(5, 65537), costCase(1<<20+5, 1, false), costCase(65539, 40, false))
+	// A nearly fitted model: its loss is small next to Σ max(z, 0) and Σ y·z,
+	// which a kernel summing those terms apart loses to cancellation.
+	cs = append(cs, costCase(1<<20+5, 40, true))
 	cs = append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 400, 10, 16), tinyCase(5, 7, 397, 25, 16), tinyCase(3, 16, 1001, 5, 16))
 	cs = append(cs, trainCases(quick)...)
 	return cs
@@ -240,10 +243,10 @@ func OclgrindCases() []Case {
 			binaryCase("tanh_backward", r, c), sgdCase(r*c), rowSumsCase(r, c), gatherCase(r, c, false))
 		cs = append(cs, gatherTCases(r, c)...)
 	}
-	cs = append(cs, costCase(1, 1), costCase(301, 1), costCase(301, 40))
+	cs = append(cs, costCase(1, 1, false), costCase(301, 1, false), costCase(301, 40, false))
 	// Past four vectors of 4 per work-item of a group of 256: more than one
 	// work-group per row, and the launch that adds their partial sums.
-	cs = append(cs, rowSumsCase(2, 8209), costCase(8209, 1))
+	cs = append(cs, rowSumsCase(2, 8209), costCase(8209, 1, false))
 	cs = append(cs, trainOclgrindCases()...)
 	return append(cs, tinyCase(1, 1, 1, 3, 1), tinyCase(2, 4, 300, 4, 256), tinyCase(3, 5, 37, 4, 37))
 }
@@ -418,18 +421,29 @@ func rowSumsCase(rows, cols int) Case {
 }
 
 // costCase checks the cross-entropy and accuracy of m logits of spread
-// scale; scale 40
-// saturates σ in float32, where the textbook formula on A2 overflows.
-func costCase(m int, scale float64) Case {
-	return Case{Kernel: "bce_cost", Shape: fmt.Sprintf("1×%d |z|~%g", m, scale), Tol: SumTol(m), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
+// scale; scale 40 saturates σ in float32, where the textbook formula on A2
+// overflows. Labels are random, or with fitted the logits' sign: every
+// example right, the loss small next to its terms max(z, 0) and y·z, and
+// only the loss compared.
+func costCase(m int, scale float64, fitted bool) Case {
+	shape := fmt.Sprintf("1×%d |z|~%g", m, scale)
+	if fitted {
+		shape += " fitted"
+	}
+	return Case{Kernel: "bce_cost", Shape: shape, Tol: SumTol(m), run: func(o *opencl.Ops, rng *rand.Rand) ([]float64, []float64, error) {
 		z, bias := randn(rng, m, scale), randn(rng, 1, 1)
-		y := make([]float32, m)
-		for j := range y {
-			y[j] = float32(rng.IntN(2))
-		}
 		zb := widen(z)
 		for j := range zb {
 			zb[j] += float64(bias[0])
+		}
+		y := make([]float32, m)
+		for j := range y {
+			switch {
+			case !fitted:
+				y[j] = float32(rng.IntN(2))
+			case zb[j] > 0:
+				y[j] = 1
+			}
 		}
 		right := 0
 		for j := range zb {
@@ -441,6 +455,10 @@ func costCase(m int, scale float64) Case {
 		got, err := onDevice(o, [][]float32{z, bias, y, nan(2)}, 3, func(bufs []*device.Buffer) error {
 			return o.Cost(opencl.Mat{Buf: bufs[0], Rows: 1, Cols: m}, bufs[1], opencl.Mat{Buf: bufs[2], Rows: 1, Cols: m}, bufs[3])
 		})
+		if fitted && err == nil {
+			// The accuracy, 1, would dwarf the small loss in the norm.
+			return got[:1], want[:1], nil
+		}
 		return got, want, err
 	}}
 }
