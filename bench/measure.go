@@ -24,10 +24,15 @@ type contender struct {
 
 // plan says how often a case runs: warmup untimed rounds, then up to runs
 // timed rounds; once minRuns rounds are done, no round starts after budget
-// (zero: no limit) has passed since the first timed round began.
+// (zero: no limit) has passed since the first timed round began. In a
+// timed round, a contender whose last run took under prime (zero: none) runs
+// once untimed right before its timed run, so that it is timed warm, as in a
+// loop of its own, and not after the other contenders have left its threads
+// asleep: PoCL's kernels run up to twice as long right after the host was
+// busy or idle for 10 ms or more (docs/PERF.md).
 type plan struct {
 	warmup, runs, minRuns int
-	budget                time.Duration
+	budget, prime         time.Duration
 	now                   func() time.Time
 }
 
@@ -43,17 +48,27 @@ type outcome struct {
 // later rounds.
 func measure(cs []contender, p plan) []outcome {
 	out := make([]outcome, len(cs))
+	last := make([]time.Duration, len(cs)) // each contender's last wall time
+	run := func(i int) (Sample, bool) {
+		s, err := cs[i].run()
+		if err != nil {
+			out[i].err = fmt.Errorf("%s: %w", cs[i].backend, err)
+			return s, false
+		}
+		last[i] = s.Wall
+		return s, true
+	}
 	round := func(timed bool) {
-		for i, c := range cs {
+		for i := range cs {
 			if out[i].err != nil {
 				continue
 			}
-			s, err := c.run()
-			if err != nil {
-				out[i].err = fmt.Errorf("%s: %w", c.backend, err)
-				continue
+			if timed && last[i] < p.prime {
+				if _, ok := run(i); !ok {
+					continue
+				}
 			}
-			if timed {
+			if s, ok := run(i); ok && timed {
 				out[i].samples = append(out[i].samples, s)
 			}
 		}

@@ -46,6 +46,25 @@ func TestMeasureInterleaves(t *testing.T) {
 	}
 }
 
+func TestMeasurePrimesShortRuns(t *testing.T) {
+	r := &recorder{}
+	long := contender{backend: "L", run: func() (Sample, error) {
+		r.log = append(r.log, "L")
+		return Sample{Wall: 2 * time.Second}, nil
+	}}
+	out := measure([]contender{r.contender("A", 0), long}, plan{warmup: 1, runs: 2, minRuns: 2, prime: time.Second})
+	// A's runs are short: each timed one follows an untimed one of its own.
+	if got, want := strings.Join(r.log, " "), "A L A A L A A L"; got != want {
+		t.Errorf("run order %q, want %q", got, want)
+	}
+	if s := out[0].samples; len(s) != 2 || s[0].Wall != 3*time.Millisecond || s[1].Wall != 5*time.Millisecond {
+		t.Errorf("A kept %v, want its 3rd and 5th runs", s)
+	}
+	if len(out[1].samples) != 2 {
+		t.Errorf("L kept %d samples, want 2", len(out[1].samples))
+	}
+}
+
 func TestMeasureDropsFailingContender(t *testing.T) {
 	r := &recorder{}
 	out := measure([]contender{r.contender("A", 0), r.contender("B", 3)}, plan{warmup: 1, runs: 4, minRuns: 4})

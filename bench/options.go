@@ -223,7 +223,12 @@ func (o *Options) check() error {
 // runs reports whether group g is to run.
 func (o *Options) runs(g string) bool { return len(o.Groups) == 0 || slices.Contains(o.Groups, g) }
 
+// primeUnder is the plan's prime: runs shorter than a second are timed
+// right after an untimed run of their own; longer ones repeat no run, their
+// wake-up a small part of them.
+const primeUnder = time.Second
+
 // plan returns the plan of every case.
 func (o *Options) plan() plan {
-	return plan{warmup: o.Warmup, runs: o.Runs, minRuns: min(max(o.MinRuns, 1), o.Runs), budget: o.CaseBudget}
+	return plan{warmup: o.Warmup, runs: o.Runs, minRuns: min(max(o.MinRuns, 1), o.Runs), budget: o.CaseBudget, prime: primeUnder}
 }
