@@ -12,15 +12,16 @@ import (
 
 func runBench(e *env, args []string) int {
 	fs := newFlags(e, "bench", "[--device N] [--quick] [--runs N] [--cases LIST] [--json | --csv] [--plot PATH.png]",
-		"Benchmarks CPU float32 (gonum, and OpenBLAS when installed), CPU float64 and OpenCL (cltrain's kernels,\n"+
-			"and CLBlast's SGEMM when installed) side by side: GEMM NN/NT/TN (square sweep and training shapes),\n"+
-			"the elementwise ops, one training step per configuration and the flower training run. Backends run\n"+
-			"interleaved after a warm-up; each row gives the median and min–max of its runs, the rate, the ratio\n"+
-			"to CPU float32 (gonum), the fraction of the device's measured peak (%PEAK: the FMA kernel on the\n"+
-			"device, the copy bandwidth for the elementwise ops) and, for GEMMs, of the host's hardware FMA peak\n"+
-			"(%HW: an AVX-512 or AVX2 FMA loop on every core). The header names the OpenBLAS kernel set and warns\n"+
-			"when it is older than the CPU runs. The step group adds the 784-256-8192 step with ReLU, with Adam\n"+
-			"and with a softmax over 10 classes. Progress goes to stderr.")
+		"Benchmarks CPU float32 (gonum, and OpenBLAS when installed), CPU float64 and OpenCL (cltrain's\n"+
+			"kernels, and CLBlast's SGEMM when installed) side by side: GEMM NN/NT/TN (square sweep and training\n"+
+			"shapes), the elementwise ops, one training step per configuration and the flower training run.\n"+
+			"Backends run interleaved after a warm-up, a run under a second timed right after an untimed run of its\n"+
+			"own; each row gives the median and min–max of its runs, the rate, the ratio to CPU float32 (gonum),\n"+
+			"the fraction of the device's measured peak (%PEAK: the FMA kernel on the device, the copy bandwidth\n"+
+			"for the elementwise ops) and, for GEMMs, of the host's hardware FMA peak (%HW: an AVX-512 or AVX2 FMA\n"+
+			"loop on every core). The header names the OpenBLAS kernel set and warns when it is older than the CPU\n"+
+			"runs. The step group adds the 784-256-8192 step with ReLU, with Adam and with a softmax over 10\n"+
+			"classes. Progress goes to stderr.")
 	dev := deviceFlag(fs)
 	quick := fs.Bool("quick", false, "a run of under a minute: 3 runs, fewer sizes, no 1024-4096-4096 step, flower cut to 2000 iterations")
 	runs := fs.Int("runs", 10, "timed runs per backend and case (3 with --quick)")
