@@ -52,13 +52,14 @@ func TestMeasurePrimesShortRuns(t *testing.T) {
 		r.log = append(r.log, "L")
 		return Sample{Wall: 2 * time.Second}, nil
 	}}
-	out := measure([]contender{r.contender("A", 0), long}, plan{warmup: 1, runs: 2, minRuns: 2, prime: time.Second})
-	// A's runs are short: each timed one follows an untimed one of its own.
-	if got, want := strings.Join(r.log, " "), "A L A A L A A L"; got != want {
+	out := measure([]contender{r.contender("A", 0), long}, plan{warmup: 1, runs: 2, minRuns: 2, prime: 5 * time.Millisecond})
+	// A's runs are short (run n takes n ms): each timed one follows untimed
+	// ones of its own that add up to 5 ms, runs 2 and 3, then run 5.
+	if got, want := strings.Join(r.log, " "), "A L A A A L A A L"; got != want {
 		t.Errorf("run order %q, want %q", got, want)
 	}
-	if s := out[0].samples; len(s) != 2 || s[0].Wall != 3*time.Millisecond || s[1].Wall != 5*time.Millisecond {
-		t.Errorf("A kept %v, want its 3rd and 5th runs", s)
+	if s := out[0].samples; len(s) != 2 || s[0].Wall != 4*time.Millisecond || s[1].Wall != 6*time.Millisecond {
+		t.Errorf("A kept %v, want its 4th and 6th runs", s)
 	}
 	if len(out[1].samples) != 2 {
 		t.Errorf("L kept %d samples, want 2", len(out[1].samples))

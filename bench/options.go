@@ -223,10 +223,10 @@ func (o *Options) check() error {
 // runs reports whether group g is to run.
 func (o *Options) runs(g string) bool { return len(o.Groups) == 0 || slices.Contains(o.Groups, g) }
 
-// primeUnder is the plan's prime: runs shorter than a second are timed
-// right after an untimed run of their own; longer ones repeat no run, their
+// primeUnder is the plan's prime: runs shorter than 50 ms are timed after
+// 50 ms of untimed runs of their own; longer ones repeat no run, their
 // wake-up a small part of them.
-const primeUnder = time.Second
+const primeUnder = 50 * time.Millisecond
 
 // plan returns the plan of every case.
 func (o *Options) plan() plan {

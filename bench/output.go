@@ -32,7 +32,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if h := r.Peak.Hardware; h.GFLOPS > 0 {
 		fmt.Fprintf(&b, "hardware FMA peak: %.1f GFLOP/s (%s, %d threads at once, Go assembly; %%HW is of it)\n", h.GFLOPS, h.ISA, h.Threads)
 	}
-	fmt.Fprintf(&b, "runs: up to %d timed per backend and case after %d warm-up, interleaved; times are the median and the min–max\n", r.Runs, r.Warmup)
+	fmt.Fprintf(&b, "runs: up to %d timed per backend and case after %d warm-up, interleaved, runs under %v timed after %v of untimed ones; times are the median and the min–max\n", r.Runs, r.Warmup, primeUnder, primeUnder)
 	b.WriteString("backends:\n")
 	for _, be := range r.Backends {
 		fmt.Fprintf(&b, "  %-15s %s\n", be.ID, be.Name)

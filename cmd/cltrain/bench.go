@@ -15,7 +15,7 @@ func runBench(e *env, args []string) int {
 		"Benchmarks CPU float32 (gonum, and OpenBLAS when installed), CPU float64 and OpenCL (cltrain's\n"+
 			"kernels, and CLBlast's SGEMM when installed) side by side: GEMM NN/NT/TN (square sweep and training\n"+
 			"shapes), the elementwise ops, one training step per configuration and the flower training run.\n"+
-			"Backends run interleaved after a warm-up, a run under a second timed right after an untimed run of its\n"+
+			"Backends run interleaved after a warm-up, a run under 50 ms timed after 50 ms of untimed runs of its\n"+
 			"own; each row gives the median and min–max of its runs, the rate, the ratio to CPU float32 (gonum),\n"+
 			"the fraction of the device's measured peak (%PEAK: the FMA kernel on the device, the copy bandwidth\n"+
 			"for the elementwise ops) and, for GEMMs, of the host's hardware FMA peak (%HW: an AVX-512 or AVX2 FMA\n"+

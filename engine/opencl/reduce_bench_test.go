@@ -3,6 +3,7 @@ package opencl_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cltrain/cltrain/engine/opencl"
 )
@@ -44,6 +45,58 @@ func BenchmarkReduce(b *testing.B) {
 			t := newBench(b)
 			z, bias, y, out := t.mat(1, n, false), t.mat(1, 1, false), t.mat(1, n, true), t.mat(1, 2, false)
 			t.run(8*float64(n), "GB/s", func() error { return t.ops.Cost(z, bias.Buf, y, out.Buf) })
+		})
+	}
+}
+
+// BenchmarkCostAfterHostWork times bce_cost over 16M examples, each launch
+// after the host has been idle or busy for a while, as it is between an
+// interleaved benchmark's backends: right away, after a 10 ms sleep, after
+// 200 ms of one busy thread, and after 1 s of it followed by one untimed
+// launch, or by untimed launches adding up to 50 ms, which is how cltrain
+// bench primes its short runs (docs/PERF.md, "The bench timed OpenCL
+// cold").
+func BenchmarkCostAfterHostWork(b *testing.B) {
+	busy := func(d time.Duration) {
+		for end := time.Now().Add(d); time.Now().Before(end); {
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		before func(prime func(time.Duration))
+	}{
+		{"back-to-back", func(func(time.Duration)) {}},
+		{"sleep-10ms", func(func(time.Duration)) { time.Sleep(10 * time.Millisecond) }},
+		{"busy-200ms", func(func(time.Duration)) { busy(200 * time.Millisecond) }},
+		{"busy-1s-one-untimed", func(prime func(time.Duration)) { busy(time.Second); prime(0) }},
+		{"busy-1s-untimed-50ms", func(prime func(time.Duration)) { busy(time.Second); prime(50 * time.Millisecond) }},
+	} {
+		b.Run("opencl/bce_cost/1×16777216/"+c.name, func(b *testing.B) {
+			t := newBench(b)
+			n := 16 << 20
+			z, bias, y, out := t.mat(1, n, false), t.mat(1, 1, false), t.mat(1, n, true), t.mat(1, 2, false)
+			launch := func() error { return t.ops.Cost(z, bias.Buf, y, out.Buf) }
+			// prime launches untimed until d has passed, at least once.
+			prime := func(d time.Duration) {
+				for end := time.Now().Add(d); ; {
+					if err := launch(); err != nil {
+						b.Fatal(err)
+					}
+					if err := t.c.Finish(); err != nil {
+						b.Fatal(err)
+					}
+					if time.Now().After(end) {
+						break
+					}
+				}
+				t.ops.DropEvents()
+			}
+			t.run(8*float64(n), "GB/s", func() error {
+				b.StopTimer()
+				c.before(prime)
+				b.StartTimer()
+				return launch()
+			})
 		})
 	}
 }
