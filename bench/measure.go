@@ -28,9 +28,9 @@ type contender struct {
 // timed round, a contender whose last run took under prime (zero: none)
 // first runs untimed until those runs add up to prime, so that it is timed
 // warm, as in a loop of its own, and not after the other contenders have
-// left its threads asleep: PoCL runs a memory-bound kernel up to 1.5 times
-// as long right after the host was busy or idle for 10 ms or more, and one
-// run before it does not always make up for that (docs/PERF.md).
+// left its threads asleep: PoCL runs a memory-bound kernel up to 1.35
+// times as long right after the host was busy for 200 ms, and one run
+// before it does not always make up for that (docs/PERF.md).
 type plan struct {
 	warmup, runs, minRuns int
 	budget, prime         time.Duration
@@ -59,18 +59,24 @@ func measure(cs []contender, p plan) []outcome {
 		last[i] = s.Wall
 		return s, true
 	}
+	// warm runs contender i untimed until those runs add up to p.prime,
+	// when its last run took less; false when a run failed.
+	warm := func(i int) bool {
+		for primed := time.Duration(0); last[i] < p.prime && primed < p.prime; {
+			s, ok := run(i)
+			if !ok {
+				return false
+			}
+			primed += max(s.Wall, time.Nanosecond) // a run of no measured time still counts
+		}
+		return true
+	}
 	round := func(timed bool) {
 		for i := range cs {
 			if out[i].err != nil {
 				continue
 			}
-			ok := true
-			for primed := time.Duration(0); ok && timed && last[i] < p.prime && primed < p.prime; {
-				var s Sample
-				s, ok = run(i)
-				primed += max(s.Wall, time.Nanosecond)
-			}
-			if !ok {
+			if timed && !warm(i) {
 				continue
 			}
 			if s, ok := run(i); ok && timed {

@@ -66,6 +66,21 @@ func TestMeasurePrimesShortRuns(t *testing.T) {
 	}
 }
 
+func TestMeasurePrimingFailure(t *testing.T) {
+	r := &recorder{}
+	out := measure([]contender{r.contender("A", 2), r.contender("B", 0)}, plan{warmup: 1, runs: 2, minRuns: 2, prime: 5 * time.Millisecond})
+	// A fails in its first untimed run and leaves; B goes on, primed.
+	if got, want := strings.Join(r.log, " "), "A B A B B B B B"; got != want {
+		t.Errorf("run order %q, want %q", got, want)
+	}
+	if len(out[0].samples) != 0 || out[0].err == nil || !strings.Contains(out[0].err.Error(), "A: device lost") {
+		t.Errorf("A: %d samples, error %v; want none and the failure named", len(out[0].samples), out[0].err)
+	}
+	if len(out[1].samples) != 2 {
+		t.Errorf("B: %d samples, want 2", len(out[1].samples))
+	}
+}
+
 func TestMeasureDropsFailingContender(t *testing.T) {
 	r := &recorder{}
 	out := measure([]contender{r.contender("A", 0), r.contender("B", 3)}, plan{warmup: 1, runs: 4, minRuns: 4})
