@@ -420,10 +420,11 @@ func (o *Ops) runGemm(g gemmCall) error {
 		aux = g.c.Buf
 	}
 	p := o.paramsFor(g.tA, g.tB, m, n, k)
-	if p.kernelFor(o.c.Device) == GemmCPU && useRank1(k, g.rowsum != nil) {
+	cpu := p.kernelFor(o.c.Device) == GemmCPU
+	if cpu && useRank1(k, g.rowsum != nil) {
 		return o.gemmRank1(g, m, n, bias, aux)
 	}
-	if p.kernelFor(o.c.Device) == GemmCPU && usePacked(p, g.tA, g.tB, m, n, k) {
+	if cpu && usePacked(p, g.tA, g.tB, m, n, k) {
 		return o.gemmPacked(g, p, m, n, k, bias, aux)
 	}
 	var kern *device.Kernel

@@ -200,7 +200,7 @@ func TestCostPerExample(t *testing.T) {
 					z[j] = -u
 				}
 			}
-			if err := out.Buf.Write([]float32{float32(math.NaN()), float32(math.NaN())}); err != nil {
+			if err := out.Buf.Write(poisoned(2)); err != nil {
 				t.Fatal(err)
 			}
 			if err := o.Cost(upload(t, c, z), bias.Buf, upload(t, c, y), out.Buf); err != nil {

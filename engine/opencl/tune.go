@@ -403,16 +403,16 @@ const (
 
 // Tune chooses, per shape class of the cases, the configuration that runs
 // the class's cases fastest, and keeps the default (DefaultGemm) unless one
-// is clearly faster. Cases no configuration changes (products with K = 1
-// on CPU devices, which run as gemm_rank1) are left out. Each configuration runs each case once to warm up,
-// then runs times; its time on a case is the median of the summed kernel
-// times of each run, every launch of the call counted (a GEMM split into K
-// passes, the update's row sums). A configuration replaces the default for
-// a class only when, over the class's cases, it takes under 1 − tuneMargin
-// of the default's time and, summed over the cases of each training step
-// (TuneCase.Step), no longer than the default — measured once among all
-// candidates and again, in a confirming round, against the default alone.
-// progress, when set, sees each result.
+// is clearly faster. Cases no configuration changes (products with K = 1 on
+// CPU devices, which run as gemm_rank1) are left out. Each configuration
+// runs each case once to warm up, then runs times; its time on a case is the
+// median of the summed kernel times of each run, every launch of the call
+// counted (a GEMM split into K passes, the update's row sums). A
+// configuration replaces the default for a class only when, over the class's
+// cases, it takes under 1 − tuneMargin of the default's time and, summed
+// over the cases of each training step (TuneCase.Step), no longer than the
+// default — measured once among all candidates and again, in a confirming
+// round, against the default alone. progress, when set, sees each result.
 func Tune(c *device.Context, cases []TuneCase, runs int, progress func(TuneResult)) (TuneReport, error) {
 	if runs < 1 {
 		return TuneReport{}, fmt.Errorf("tune: %d runs: want at least 1", runs)
