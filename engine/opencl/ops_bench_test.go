@@ -45,7 +45,15 @@ func (t *bench) mat(rows, cols int, labels bool) opencl.Mat {
 		t.b.Fatal(err)
 	}
 	t.b.Cleanup(func() { m.Release() })
-	v := make([]float32, rows*cols)
+	if err := m.Buf.Write(t.values(rows*cols, labels)); err != nil {
+		t.b.Fatal(err)
+	}
+	return m
+}
+
+// values returns n values in [−1, 1), or of 0 and 1 when labels.
+func (t *bench) values(n int, labels bool) []float32 {
+	v := make([]float32, n)
 	for i := range v {
 		if labels {
 			v[i] = float32(t.rng.IntN(2))
@@ -53,10 +61,7 @@ func (t *bench) mat(rows, cols int, labels bool) opencl.Mat {
 			v[i] = float32(2*t.rng.Float64() - 1)
 		}
 	}
-	if err := m.Buf.Write(v); err != nil {
-		t.b.Fatal(err)
-	}
-	return m
+	return v
 }
 
 // run times launch, after one untimed launch, and reports the kernel time
