@@ -61,6 +61,9 @@
 // work-items (which turned these loops into gathers and scatters): each
 // work-item is a plain loop over PK steps of one block or panel.
 #define PK 256
+// PR is the run of rows of B one pack_b work-item copies whole when op(B) =
+// B.
+#define PR 8
 
 // transpose16 transposes the 16×16 block held in r[0…15] (row i in r[i]) in
 // place: four rounds of two-source shuffles that swap the off-diagonal
@@ -200,16 +203,20 @@ void pack_a(const int M, const int K, const float alpha,
 #endif
 }
 
-// pack_b: work-item (kc, p) copies k in [kc·PK, kc·PK + PK) of panel p.
+// pack_b, B transposed: work-item (kc, p) copies k in [kc·PK, kc·PK + PK)
+// of panel p. B not transposed: work-item (r, 0) copies rows [r·PR,
+// r·PR + PR) of B whole, into every panel, so that it reads B in long runs
+// (a run of one panel per row, 128 bytes, read X of 784-256-8192 a third
+// slower: docs/PERF.md).
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void pack_b(const int N, const int K, __global const float *restrict B,
             __global float *restrict Bp) {
+#if TRANS_B
 	const int p = get_global_id(1);
 	const int j0 = p * PCN;
 	const int cols = min(PCN, N - j0);
 	const int ka = get_global_id(0) * PK, kb = min(ka + PK, K);
 	__global float *out = Bp + (size_t)p * K * PCN;
-#if TRANS_B
 	int k = ka;
 #if VW == 16
 	// Whole blocks of 16 steps of full panels: 16×16 transposes in registers.
@@ -241,14 +248,16 @@ void pack_b(const int N, const int K, __global const float *restrict B,
 				vstoreP(vloadP(v, t[kk]), (k + kk) * NV + v, out);
 	}
 #else
-	if (cols == PCN) {
-		for (int k = ka; k < kb; k++)
+	const int ka = get_global_id(0) * PR, kb = min(ka + PR, K);
+	const int full = N / PCN, panels = (N + PCN - 1) / PCN;
+	for (int k = ka; k < kb; k++) {
+		const __global float *row = B + (size_t)k * N;
+		for (int p = 0; p < full; p++)
 			for (int v = 0; v < NV; v++)
-				vstoreP(vloadP(0, B + (size_t)k * N + j0 + v * VW), k * NV + v, out);
-	} else {
-		for (int k = ka; k < kb; k++)
+				vstoreP(vloadP(0, row + p * PCN + v * VW), ((size_t)p * K + k) * NV + v, Bp);
+		for (int p = full; p < panels; p++)
 			for (int c = 0; c < PCN; c++)
-				out[k * PCN + c] = c < cols ? B[(size_t)k * N + j0 + c] : 0.0f;
+				Bp[((size_t)p * K + k) * PCN + c] = p * PCN + c < N ? row[p * PCN + c] : 0.0f;
 	}
 #endif
 }

@@ -22,6 +22,10 @@ const packedSplitK = 2048
 // packK is the run of k one packing work-item copies (PK in the kernel).
 const packK = 256
 
+// packRows is the run of rows of an untransposed B one pack_b work-item
+// copies whole, into every panel (PR in the kernel).
+const packRows = 8
+
 // usePacked reports whether the CPU device runs the product in the packed
 // form: every form but TT, once op(A) fills a row block and the work
 // (M·N·K) is worth two extra launches; smaller and skinnier products keep
@@ -232,7 +236,8 @@ func (o *Ops) packA(g gemmCall, defs map[string]int, m, k, mb int, ap *device.Bu
 	return nil
 }
 
-// packB queues pack_b of g's op(B) (k×n, nb column panels) into bp.
+// packB queues pack_b of g's op(B) (k×n, nb column panels) into bp: by
+// runs of k and panels when B is transposed, by whole rows of B when not.
 func (o *Ops) packB(g gemmCall, defs map[string]int, n, k, nb int, bp *device.Buffer) error {
 	rm := defs["RM"]
 	bDefs := map[string]int{"RM": rm, "VW": defs["VW"], "NV": defs["NV"], "TRANS_B": b2i(g.tB)}
@@ -240,7 +245,11 @@ func (o *Ops) packB(g gemmCall, defs map[string]int, n, k, nb int, bp *device.Bu
 	if err != nil {
 		return err
 	}
-	if err := o.launch(packB, []int{ceilDiv(k, packK), nb}, []int{1, 1}, int32(n), int32(k), g.b.Buf, bp); err != nil {
+	global := []int{ceilDiv(k, packK), nb}
+	if !g.tB {
+		global = []int{ceilDiv(k, packRows), 1}
+	}
+	if err := o.launch(packB, global, []int{1, 1}, int32(n), int32(k), g.b.Buf, bp); err != nil {
 		return fmt.Errorf("gemm pack_b: %w", err)
 	}
 	return nil
