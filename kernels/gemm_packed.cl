@@ -67,7 +67,10 @@
 
 // transpose16 transposes the 16×16 block held in r[0…15] (row i in r[i]) in
 // place: four rounds of two-source shuffles that swap the off-diagonal
-// blocks of 8, 4, 2 and 1, 64 vpermt2ps instead of 256 scalar moves.
+// blocks of 8, 4, 2 and 1, 64 vpermt2ps instead of 256 scalar moves. It
+// must be inlined: PoCL's compiler otherwise kept it a function, with the
+// block stored to the stack and reloaded around each call (pack_a of NN
+// 1024³ took 0.50–0.53 ms that way, 0.40–0.44 inlined: docs/PERF.md).
 #define SWAP_BLOCKS(h)                                                           \
 	for (int i = 0; i < 16; i++)                                                 \
 		if (!(i & (h))) {                                                        \
@@ -75,7 +78,7 @@
 			r[i] = shuffle2(x, y, lo##h);                                        \
 			r[i + (h)] = shuffle2(x, y, hi##h);                                  \
 		}
-inline void transpose16(float16 r[16]) {
+__attribute__((always_inline)) inline void transpose16(float16 r[16]) {
 	// loH takes row i's columns j without bit H and row i+H's in their
 	// place; hiH the rest.
 	const uint16 lo8 = (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
